@@ -1,0 +1,3 @@
+//! Analyses that need no simulation: static coverage of a layout.
+
+pub mod coverage;

@@ -1,0 +1,330 @@
+//! Turning results into files and plain words.
+//!
+//! Writes `incidents.csv`, `units.csv` and `summary.json` (each atomically)
+//! and renders the console summary whose last line is the verdict. Numbers in
+//! CSV files are seconds with three decimals (millisecond resolution).
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::analysis::coverage::Coverage;
+use crate::error::Result;
+use crate::metrics::Outcome;
+use crate::output::{ensure_dir, write_atomic, write_string};
+use crate::scenario::Scenario;
+
+/// `m:ss` for a duration in seconds.
+pub fn mmss(s: f64) -> String {
+    if !s.is_finite() {
+        return "-".into();
+    }
+    let total = s.round() as i64;
+    format!("{}:{:02}", total / 60, total % 60)
+}
+
+/// A share as a percentage with one decimal.
+pub fn pct(x: Option<f64>) -> String {
+    x.map_or_else(|| "-".into(), |v| format!("{:.1}%", v * 100.0))
+}
+
+/// Thousands separators.
+pub fn thousands(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+fn ms(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x:.3}")
+    } else {
+        String::new()
+    }
+}
+
+/// Write `incidents.csv`, `units.csv` and `summary.json` into `dir`.
+pub fn write_outputs(dir: &Path, out: &Outcome) -> Result<()> {
+    ensure_dir(dir)?;
+    write_atomic(&dir.join("incidents.csv"), |w| {
+        writeln!(
+            w,
+            "id,time_s,priority,node,unit,station,dispatch_s,arrive_s,clear_s,wait_s,travel_s,response_s,met_target,queued,counted"
+        )?;
+        for r in &out.calls {
+            writeln!(
+                w,
+                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+                r.id,
+                ms(r.time_s),
+                r.priority,
+                r.node,
+                r.unit,
+                csv_text(&r.station),
+                ms(r.dispatch_s),
+                ms(r.arrive_s),
+                ms(r.clear_s),
+                ms(r.wait_s),
+                ms(r.travel_s),
+                ms(r.response_s),
+                r.met_target,
+                r.queued,
+                r.counted
+            )?;
+        }
+        Ok(())
+    })?;
+    write_atomic(&dir.join("units.csv"), |w| {
+        writeln!(w, "unit,station,calls_served,busy_s,utilisation")?;
+        for u in &out.units {
+            writeln!(
+                w,
+                "{},{},{},{},{:.6}",
+                u.unit,
+                csv_text(&u.station),
+                u.calls_served,
+                ms(u.busy_s),
+                u.utilisation
+            )?;
+        }
+        Ok(())
+    })?;
+    let json = serde_json::to_string_pretty(&out.summary)
+        .map_err(|e| crate::error::Error::Internal(format!("summary does not serialise: {e}")))?;
+    write_string(&dir.join("summary.json"), &(json + "\n"))
+}
+
+/// Quote a CSV text cell when it needs it.
+pub fn csv_text(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// One line on the network, for `run` and `check`.
+pub fn network_line(scn: &Scenario) -> String {
+    let net = &scn.net;
+    let d = &net.dropped;
+    let mut s = format!(
+        "{} nodes, {} directed edges, {:.0} km of road",
+        thousands(net.node_count()),
+        thousands(net.edge_count()),
+        net.total_km()
+    );
+    if d.dropped_nodes > 0 {
+        let _ = write!(
+            s,
+            " (dropped {} nodes and {} edges in {} parts not strongly connected to the rest)",
+            thousands(d.dropped_nodes),
+            thousands(d.dropped_edges),
+            thousands(d.dropped_components)
+        );
+    }
+    s
+}
+
+/// The console summary of a run, ending with the verdict.
+pub fn console_summary(scn: &Scenario, out: &Outcome) -> String {
+    let s = &out.summary;
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        "patrolsim: {} (seed {}, replication {})",
+        s.scenario, s.seed, s.replication
+    );
+    let _ = writeln!(t, "  network  {}", network_line(scn));
+    let _ = writeln!(t, "  layout   {} stations, {} units", s.stations, s.units);
+    let _ = writeln!(
+        t,
+        "  calls    {} in {:.1} h ({} counted after a {:.1} h warm-up)",
+        thousands(s.calls.total),
+        s.horizon_s / 3600.0,
+        thousands(s.calls.counted),
+        s.warmup_s / 3600.0
+    );
+    let r = &s.response_s;
+    let f = |x: Option<f64>| x.map_or_else(|| "-".into(), mmss);
+    let _ = writeln!(
+        t,
+        "\n  Response time (call to arrival, including {} s call handling)",
+        s.call_handling_s
+    );
+    let _ = writeln!(
+        t,
+        "    mean {}   p50 {}   p90 {}   p95 {}   max {}",
+        f(r.mean),
+        f(r.p50),
+        f(r.p90),
+        f(r.p95),
+        f(r.max)
+    );
+    let target = s.target.response_s;
+    let _ = writeln!(
+        t,
+        "    within {}: {} of calls (goal {})",
+        mmss(target),
+        pct(s.target.compliance),
+        pct(Some(s.target.compliance_goal))
+    );
+    if s.by_priority.len() > 1 {
+        let parts: Vec<String> = s
+            .by_priority
+            .iter()
+            .map(|p| {
+                format!(
+                    "P{} {} of {}",
+                    p.priority,
+                    pct(p.compliance),
+                    thousands(p.calls)
+                )
+            })
+            .collect();
+        let _ = writeln!(t, "    by priority: {}", parts.join(", "));
+    }
+    let mut hours: Vec<_> = s.by_hour.iter().filter(|h| h.calls > 0).collect();
+    hours.sort_by(|a, b| {
+        a.compliance
+            .unwrap_or(1.0)
+            .total_cmp(&b.compliance.unwrap_or(1.0))
+            .then(a.hour.cmp(&b.hour))
+    });
+    if hours.len() > 3 {
+        let parts: Vec<String> = hours
+            .iter()
+            .take(3)
+            .map(|h| format!("{:02}h {}", h.hour, pct(h.compliance)))
+            .collect();
+        let _ = writeln!(t, "    weakest hours: {}", parts.join(", "));
+    }
+    let u = &s.utilisation;
+    let _ = writeln!(
+        t,
+        "  Units: utilisation mean {} (min {}, max {})",
+        pct(Some(u.mean)),
+        pct(Some(u.min)),
+        pct(Some(u.max))
+    );
+    let q = &s.queue;
+    let _ = writeln!(
+        t,
+        "  Queue: {} of calls found no free unit (mean wait {} when they did; longest queue {})",
+        pct(q.share_queued),
+        q.mean_wait_if_queued_s.map_or_else(|| "-".into(), mmss),
+        q.max_length
+    );
+    let verdict = if s.target.meets { "MEETS" } else { "MISSES" };
+    let _ = writeln!(
+        t,
+        "\nVERDICT: {verdict} the {}-minute response target: {} of calls reached within {}, goal {}.",
+        format_minutes(target),
+        pct(s.target.compliance),
+        mmss(target),
+        pct(Some(s.target.compliance_goal))
+    );
+    t
+}
+
+fn format_minutes(s: f64) -> String {
+    let m = s / 60.0;
+    if (m - m.round()).abs() < 1e-9 {
+        format!("{}", m.round() as i64)
+    } else {
+        format!("{m:.1}")
+    }
+}
+
+/// The `check` report: network, snapping, static coverage.
+pub fn check_report(scn: &Scenario, cov: &Coverage) -> String {
+    let mut t = String::new();
+    let _ = writeln!(t, "{}: OK", scn.path.display());
+    let _ = writeln!(t, "  network  {}", network_line(scn));
+    let _ = writeln!(
+        t,
+        "  stations {} with {} units",
+        scn.stations.len(),
+        scn.unit_count()
+    );
+    for (s, c) in scn.stations.iter().zip(&cov.catchments) {
+        let _ = writeln!(
+            t,
+            "    {:<24} {} units  snapped {:>5.0} m  node {:<10} catchment {:>6} nodes, {:>5} of calls, farthest {}",
+            s.name,
+            s.units,
+            s.snap_m,
+            scn.net.ext_id[s.node.idx()],
+            thousands(c.nodes),
+            pct(Some(c.demand_share)),
+            mmss(c.max_time_s)
+        );
+    }
+    if !scn.hotspots.is_empty() {
+        let far = scn.hotspots.iter().fold((0.0f64, ""), |a, h| {
+            if h.snap_m > a.0 {
+                (h.snap_m, &h.name)
+            } else {
+                a
+            }
+        });
+        let _ = writeln!(
+            t,
+            "  hotspots {} (farthest snap {:.0} m, `{}`)",
+            scn.hotspots.len(),
+            far.0,
+            far.1
+        );
+    }
+    let _ = writeln!(
+        t,
+        "\n  Static coverage (travel time from the nearest station, every station assumed free):"
+    );
+    let _ = writeln!(
+        t,
+        "    within {} of driving:             {} of nodes, {} of expected calls",
+        mmss(cov.target_s),
+        pct(Some(cov.nodes_within_target)),
+        pct(Some(cov.demand_within_target))
+    );
+    let _ = writeln!(
+        t,
+        "    within {} (target less {} s handling): {} of nodes, {} of expected calls",
+        mmss(cov.target_s - cov.call_handling_s),
+        cov.call_handling_s,
+        pct(Some(cov.nodes_within_budget)),
+        pct(Some(cov.demand_within_budget))
+    );
+    let _ = writeln!(
+        t,
+        "    demand-weighted mean drive {}",
+        mmss(cov.mean_time_s)
+    );
+    if !cov.worst.is_empty() {
+        let parts: Vec<String> = cov
+            .worst
+            .iter()
+            .map(|p| format!("node {} ({})", p.node, mmss(p.time_s)))
+            .collect();
+        let _ = writeln!(t, "    worst served: {}", parts.join(", "));
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats() {
+        assert_eq!(mmss(299.6), "5:00");
+        assert_eq!(mmss(61.0), "1:01");
+        assert_eq!(thousands(1234567), "1,234,567");
+        assert_eq!(thousands(12), "12");
+        assert_eq!(csv_text("a,b"), "\"a,b\"");
+    }
+}

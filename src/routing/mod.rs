@@ -1,0 +1,372 @@
+//! Shortest travel times on the frozen CSR.
+//!
+//! [`Search`] is a binary-heap Dijkstra whose buffers are allocated once per
+//! network and reused: a generation counter resets the "reached" and
+//! "settled" marks in O(1), so a query costs only what it settles. It runs
+//! forward (one-to-all, from a source) or backward (all-to-one, towards a
+//! target, on the reverse CSR), from several sources with start offsets, and
+//! stops whenever the caller says so. [`Tree`] is a complete shortest-path tree
+//! kept for repeated lookups (a station's "way home" from every node).
+//! Times are exact `f64` seconds ordered with `total_cmp`; ties between equal
+//! times settle the lower node index first.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+use crate::network::{Csr, EdgeId, Network, NodeId};
+
+/// Which adjacency a search follows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// Along edges: distances *from* the sources.
+    Forward,
+    /// Against edges: distances *to* the sources.
+    Backward,
+}
+
+/// What a settle callback tells the search.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Relax this node's edges and go on.
+    Continue,
+    /// Stop the search now.
+    Stop,
+}
+
+const NONE: u32 = u32::MAX;
+
+#[derive(Clone, Copy, Debug)]
+struct Item {
+    d: f64,
+    v: u32,
+}
+
+impl PartialEq for Item {
+    fn eq(&self, o: &Self) -> bool {
+        self.cmp(o) == Ordering::Equal
+    }
+}
+impl Eq for Item {}
+impl PartialOrd for Item {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Item {
+    // Min-heap on (d, v).
+    fn cmp(&self, o: &Self) -> Ordering {
+        o.d.total_cmp(&self.d).then(o.v.cmp(&self.v))
+    }
+}
+
+/// A reusable Dijkstra search space for one network.
+#[derive(Clone, Debug)]
+pub struct Search {
+    dist: Vec<f64>,
+    pred: Vec<u32>,
+    reached: Vec<u32>,
+    settled: Vec<u32>,
+    gen: u32,
+    heap: BinaryHeap<Item>,
+    dir: Direction,
+    settled_count: usize,
+}
+
+impl Search {
+    /// Buffers for a network of `n` nodes.
+    pub fn new(n: usize) -> Search {
+        Search {
+            dist: vec![f64::INFINITY; n],
+            pred: vec![NONE; n],
+            reached: vec![0; n],
+            settled: vec![0; n],
+            gen: 0,
+            heap: BinaryHeap::new(),
+            dir: Direction::Forward,
+            settled_count: 0,
+        }
+    }
+
+    /// Begin a new search in direction `dir`; forgets the previous one in O(1).
+    pub fn start(&mut self, dir: Direction) {
+        self.gen = self.gen.wrapping_add(1);
+        if self.gen == 0 {
+            self.reached.iter_mut().for_each(|x| *x = 0);
+            self.settled.iter_mut().for_each(|x| *x = 0);
+            self.gen = 1;
+        }
+        self.heap.clear();
+        self.dir = dir;
+        self.settled_count = 0;
+    }
+
+    /// Add a source with a start offset (seconds already spent getting there).
+    pub fn add_source(&mut self, v: NodeId, offset_s: f64) {
+        let i = v.idx();
+        if self.reached[i] != self.gen || offset_s < self.dist[i] {
+            self.reached[i] = self.gen;
+            self.dist[i] = offset_s;
+            self.pred[i] = NONE;
+            self.heap.push(Item {
+                d: offset_s,
+                v: v.0,
+            });
+        }
+    }
+
+    /// Settle nodes in order of time, calling `on_settle(node, time)` for each,
+    /// until it returns [`Step::Stop`] or every reachable node is settled.
+    pub fn run(&mut self, net: &Network, mut on_settle: impl FnMut(NodeId, f64) -> Step) {
+        let csr: &Csr = match self.dir {
+            Direction::Forward => &net.fwd,
+            Direction::Backward => &net.bwd,
+        };
+        while let Some(Item { d, v }) = self.heap.pop() {
+            let vi = v as usize;
+            if self.settled[vi] == self.gen {
+                continue;
+            }
+            self.settled[vi] = self.gen;
+            self.settled_count += 1;
+            if on_settle(NodeId(v), d) == Step::Stop {
+                return;
+            }
+            for s in csr.range(v) {
+                let w = csr.head[s] as usize;
+                let nd = d + csr.time_s[s];
+                if self.reached[w] != self.gen || nd < self.dist[w] {
+                    self.reached[w] = self.gen;
+                    self.dist[w] = nd;
+                    self.pred[w] = csr.edge[s];
+                    self.heap.push(Item { d: nd, v: w as u32 });
+                }
+            }
+        }
+    }
+
+    /// Run until `target` is settled; its time, or `None` if unreachable.
+    pub fn run_to(&mut self, net: &Network, target: NodeId) -> Option<f64> {
+        self.run(net, |v, _| {
+            if v == target {
+                Step::Stop
+            } else {
+                Step::Continue
+            }
+        });
+        self.settled_time(target)
+    }
+
+    /// Time of a settled node.
+    #[inline]
+    pub fn settled_time(&self, v: NodeId) -> Option<f64> {
+        (self.settled[v.idx()] == self.gen).then(|| self.dist[v.idx()])
+    }
+
+    /// Nodes settled by the current search.
+    pub fn settled_count(&self) -> usize {
+        self.settled_count
+    }
+
+    /// The path to (forward) or from (backward) a settled node `v`, as edges in
+    /// driving order. Forward: from a source to `v`. Backward: from `v` to a source.
+    pub fn path(&self, net: &Network, v: NodeId) -> Vec<EdgeId> {
+        let mut out = Vec::new();
+        let mut x = v.idx();
+        loop {
+            let e = self.pred[x];
+            if e == NONE {
+                break;
+            }
+            out.push(EdgeId(e));
+            x = match self.dir {
+                Direction::Forward => net.edge_from[e as usize] as usize,
+                Direction::Backward => net.fwd.head[e as usize] as usize,
+            };
+        }
+        if self.dir == Direction::Forward {
+            out.reverse();
+        }
+        out
+    }
+}
+
+/// A complete shortest-path tree, kept for repeated lookups.
+#[derive(Clone, Debug)]
+pub struct Tree {
+    /// Direction the tree was grown in.
+    pub dir: Direction,
+    /// The root.
+    pub root: NodeId,
+    /// Time from the root (forward) or to the root (backward), seconds;
+    /// infinite where unreachable.
+    pub time_s: Vec<f64>,
+    pred: Vec<u32>,
+}
+
+impl Tree {
+    /// Grow the full tree at `root`.
+    pub fn grow(net: &Network, search: &mut Search, root: NodeId, dir: Direction) -> Tree {
+        search.start(dir);
+        search.add_source(root, 0.0);
+        search.run(net, |_, _| Step::Continue);
+        let n = net.node_count();
+        let mut time_s = vec![f64::INFINITY; n];
+        let mut pred = vec![NONE; n];
+        for v in 0..n {
+            if search.settled[v] == search.gen {
+                time_s[v] = search.dist[v];
+                pred[v] = search.pred[v];
+            }
+        }
+        Tree {
+            dir,
+            root,
+            time_s,
+            pred,
+        }
+    }
+
+    /// Time between `v` and the root.
+    #[inline]
+    pub fn time(&self, v: NodeId) -> f64 {
+        self.time_s[v.idx()]
+    }
+
+    /// Edges in driving order: root to `v` (forward) or `v` to root (backward).
+    pub fn path(&self, net: &Network, v: NodeId) -> Vec<EdgeId> {
+        let mut out = Vec::new();
+        let mut x = v.idx();
+        if !self.time_s[x].is_finite() {
+            return out;
+        }
+        while self.pred[x] != NONE {
+            let e = self.pred[x];
+            out.push(EdgeId(e));
+            x = match self.dir {
+                Direction::Forward => net.edge_from[e as usize] as usize,
+                Direction::Backward => net.fwd.head[e as usize] as usize,
+            };
+        }
+        if self.dir == Direction::Forward {
+            out.reverse();
+        }
+        out
+    }
+}
+
+/// Travel time from the nearest of several sources to every node
+/// (multi-source forward Dijkstra), and which source it is.
+pub fn nearest_source_times(net: &Network, sources: &[NodeId]) -> (Vec<f64>, Vec<u32>) {
+    let n = net.node_count();
+    let mut search = Search::new(n);
+    search.start(Direction::Forward);
+    for &s in sources {
+        search.add_source(s, 0.0);
+    }
+    let mut time = vec![f64::INFINITY; n];
+    search.run(net, |v, d| {
+        time[v.idx()] = d;
+        Step::Continue
+    });
+    // Which source: follow predecessors back to a root.
+    let mut owner = vec![NONE; n];
+    let mut src_of = vec![NONE; n];
+    for (i, &s) in sources.iter().enumerate() {
+        if src_of[s.idx()] == NONE {
+            src_of[s.idx()] = i as u32;
+        }
+    }
+    let mut order: Vec<u32> = (0..n as u32)
+        .filter(|&v| time[v as usize].is_finite())
+        .collect();
+    order.sort_by(|&a, &b| {
+        time[a as usize]
+            .total_cmp(&time[b as usize])
+            .then(a.cmp(&b))
+    });
+    for v in order {
+        let e = search.pred[v as usize];
+        owner[v as usize] = if e == NONE {
+            src_of[v as usize]
+        } else {
+            owner[net.edge_from[e as usize] as usize]
+        };
+    }
+    (time, owner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::network::build::{RawEdge, RawNetwork, RawNode};
+    use crate::network::{CoordSystem, RoadClass};
+
+    /// A line 0 - 1 - 2 - 3 with times 1, 2, 3 both ways, plus a 10 s shortcut 0 -> 3.
+    fn line() -> Network {
+        let nodes = (0..4)
+            .map(|i| RawNode {
+                ext_id: i,
+                pos: [i as f64, 0.0],
+                weight: None,
+            })
+            .collect();
+        let mut edges = Vec::new();
+        for (u, v, t) in [(0, 1, 1.0), (1, 2, 2.0), (2, 3, 3.0)] {
+            for (a, b) in [(u, v), (v, u)] {
+                edges.push(RawEdge {
+                    u: a,
+                    v: b,
+                    length_m: Some(t),
+                    time_s: Some(t),
+                    speed_kph: None,
+                    class: RoadClass::Local,
+                });
+            }
+        }
+        edges.push(RawEdge {
+            u: 0,
+            v: 3,
+            length_m: Some(10.0),
+            time_s: Some(5.5),
+            speed_kph: None,
+            class: RoadClass::Local,
+        });
+        RawNetwork {
+            coords: CoordSystem::Planar { unit_m: 1.0 },
+            nodes,
+            edges,
+        }
+        .freeze(30.0)
+        .unwrap()
+    }
+
+    #[test]
+    fn forward_and_backward_distances_and_paths() {
+        let net = line();
+        let mut s = Search::new(net.node_count());
+        let fwd = Tree::grow(&net, &mut s, NodeId(0), Direction::Forward);
+        assert_eq!(fwd.time_s, vec![0.0, 1.0, 3.0, 5.5]);
+        assert_eq!(fwd.path(&net, NodeId(3)).len(), 1);
+        let bwd = Tree::grow(&net, &mut s, NodeId(0), Direction::Backward);
+        assert_eq!(bwd.time_s, vec![0.0, 1.0, 3.0, 6.0]);
+        let p = bwd.path(&net, NodeId(3));
+        let nodes: Vec<u32> = p.iter().map(|&e| net.edge_to(e).0).collect();
+        assert_eq!(nodes, vec![2, 1, 0]);
+        assert_eq!(net.edge_tail(p[0]), NodeId(3));
+    }
+
+    #[test]
+    fn offsets_and_early_stop() {
+        let net = line();
+        let mut s = Search::new(net.node_count());
+        s.start(Direction::Forward);
+        s.add_source(NodeId(0), 4.0);
+        s.add_source(NodeId(3), 0.0);
+        assert_eq!(s.run_to(&net, NodeId(1)), Some(5.0));
+        // The search stopped before settling node 0 (time 4 < 5 so it was settled) ...
+        assert_eq!(s.settled_time(NodeId(0)), Some(4.0));
+        let (t, owner) = nearest_source_times(&net, &[NodeId(0), NodeId(3)]);
+        assert_eq!(t, vec![0.0, 1.0, 3.0, 0.0]);
+        assert_eq!(owner, vec![0, 0, 1, 1]);
+    }
+}

@@ -1,0 +1,477 @@
+//! Reading, validating and resolving a scenario.
+//!
+//! Turns TOML text into a [`Scenario`]: parses with serde (unknown keys and
+//! syntax errors come back with line and column), checks every value, builds
+//! the network, snaps stations and hotspots, and builds the demand model.
+//! Each failure is one [`Error`] naming the file and the field.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::file::{Coordinates, Place, ScenarioFile, ServiceDist};
+use super::{Hotspot, Scenario, Station};
+use crate::demand::{self, Demand, Source, Spatial};
+use crate::error::{Error, Result};
+use crate::network::csv_import::{self, CsvOptions};
+use crate::network::snap::Snapper;
+use crate::network::{CoordSystem, Network, NodeId};
+
+/// Load a scenario file from disk.
+pub fn from_path(path: &Path) -> Result<Scenario> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::read(path, e))?;
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    from_str(&text, path, &base)
+}
+
+/// Load the embedded default scenario.
+pub fn default_scenario() -> Result<Scenario> {
+    from_str(
+        super::DEFAULT_SCENARIO,
+        Path::new("scenarios/default.toml"),
+        Path::new("."),
+    )
+}
+
+/// 1-based line and column of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+/// Parse the TOML only (no network is built).
+pub fn parse(text: &str, path: &Path) -> Result<ScenarioFile> {
+    toml::from_str::<ScenarioFile>(text).map_err(|e| {
+        let (line, column) = e.span().map_or((1, 1), |s| line_col(text, s.start));
+        Error::Toml {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: e.message().trim().to_string(),
+        }
+    })
+}
+
+/// Load a scenario from TOML text; relative paths resolve against `base`.
+pub fn from_str(text: &str, path: &Path, base: &Path) -> Result<Scenario> {
+    let file = parse(text, path)?;
+    resolve(file, path, base)
+}
+
+struct Check<'a> {
+    path: &'a Path,
+}
+
+impl Check<'_> {
+    fn err(&self, field: impl Into<String>, msg: impl Into<String>) -> Error {
+        Error::field(self.path, field, msg)
+    }
+    fn positive(&self, field: &str, v: f64) -> Result<()> {
+        if v.is_finite() && v > 0.0 {
+            Ok(())
+        } else {
+            Err(self.err(field, format!("must be a positive number, got {v}")))
+        }
+    }
+    fn nonneg(&self, field: &str, v: f64) -> Result<()> {
+        if v.is_finite() && v >= 0.0 {
+            Ok(())
+        } else {
+            Err(self.err(field, format!("must be zero or a positive number, got {v}")))
+        }
+    }
+    fn share(&self, field: &str, v: f64) -> Result<()> {
+        if (0.0..=1.0).contains(&v) {
+            Ok(())
+        } else {
+            Err(self.err(field, format!("must be between 0 and 1, got {v}")))
+        }
+    }
+    fn weights(&self, field: &str, w: &[f64]) -> Result<()> {
+        for (i, &x) in w.iter().enumerate() {
+            self.nonneg(&format!("{field}[{i}]"), x)?;
+        }
+        if w.iter().sum::<f64>() <= 0.0 {
+            return Err(self.err(field, "at least one value must be positive"));
+        }
+        Ok(())
+    }
+}
+
+/// Validate a parsed file and resolve it against its network.
+pub fn resolve(file: ScenarioFile, path: &Path, base: &Path) -> Result<Scenario> {
+    let ck = Check { path };
+    let net_s = &file.network;
+
+    // --- scalar checks first: cheap, and before any file is read.
+    ck.positive("network.default_speed_kph", net_s.default_speed_kph)?;
+    ck.positive("network.snap_max_m", net_s.snap_max_m)?;
+    let t = &file.targets;
+    ck.positive("targets.response_s", t.response_s)?;
+    ck.positive("targets.patrol_loop_s", t.patrol_loop_s)?;
+    ck.share("targets.compliance", t.compliance)?;
+    let sim = &file.simulation;
+    ck.positive("simulation.horizon_s", sim.horizon_s)?;
+    ck.nonneg("simulation.warmup_s", sim.warmup_s)?;
+    if sim.warmup_s >= sim.horizon_s {
+        return Err(ck.err(
+            "simulation.warmup_s",
+            format!(
+                "must be less than simulation.horizon_s ({} s), got {} s",
+                sim.horizon_s, sim.warmup_s
+            ),
+        ));
+    }
+    ck.nonneg("dispatch.call_handling_s", file.dispatch.call_handling_s)?;
+    let d = &file.demand;
+    match (d.calls_per_hour, &d.replay) {
+        (Some(_), Some(_)) => {
+            return Err(ck.err(
+                "demand.replay",
+                "give either demand.calls_per_hour or demand.replay, not both",
+            ))
+        }
+        (None, None) => {
+            return Err(ck.err(
+                "demand.calls_per_hour",
+                "missing: give demand.calls_per_hour (Poisson) or demand.replay (a CSV of calls)",
+            ))
+        }
+        (Some(r), None) => ck.positive("demand.calls_per_hour", r)?,
+        (None, Some(_)) => {}
+    }
+    if let Some(p) = &d.hourly_profile {
+        if p.len() != 24 {
+            return Err(ck.err(
+                "demand.hourly_profile",
+                format!("needs 24 values (hours 0 to 23), got {}", p.len()),
+            ));
+        }
+        ck.weights("demand.hourly_profile", p)?;
+    }
+    let shares = d.priority_shares.clone().unwrap_or_else(|| vec![1.0]);
+    if shares.is_empty() || shares.len() > 9 {
+        return Err(ck.err(
+            "demand.priority_shares",
+            format!("needs 1 to 9 values, got {}", shares.len()),
+        ));
+    }
+    ck.weights("demand.priority_shares", &shares)?;
+    ck.share("demand.hotspot_share", d.hotspot_share)?;
+    ck.positive("demand.hotspot_radius_m", d.hotspot_radius_m)?;
+    let service = &file.service.on_scene;
+    if service.len() != 1 && service.len() != shares.len() {
+        return Err(ck.err(
+            "service.on_scene",
+            format!(
+                "needs 1 distribution or one per priority ({}), got {}",
+                shares.len(),
+                service.len()
+            ),
+        ));
+    }
+    for (i, s) in service.iter().enumerate() {
+        let f = format!("service.on_scene[{i}]");
+        match *s {
+            ServiceDist::Fixed { mean_s } => ck.nonneg(&format!("{f}.mean_s"), mean_s)?,
+            ServiceDist::Exponential { mean_s } => ck.positive(&format!("{f}.mean_s"), mean_s)?,
+            ServiceDist::Lognormal { mean_s, sd_s } => {
+                ck.positive(&format!("{f}.mean_s"), mean_s)?;
+                ck.nonneg(&format!("{f}.sd_s"), sd_s)?;
+            }
+        }
+    }
+    if file.stations.is_empty() {
+        return Err(ck.err("stations", "the scenario has no [[stations]]"));
+    }
+    let mut names = BTreeSet::new();
+    for (i, s) in file.stations.iter().enumerate() {
+        if !names.insert(s.name.as_str()) {
+            return Err(ck.err(
+                format!("stations[{i}].name"),
+                format!("duplicate station name `{}`", s.name),
+            ));
+        }
+        if s.units == 0 {
+            return Err(ck.err(
+                format!("stations[{i}].units"),
+                format!("station `{}` has 0 units; it needs at least 1", s.name),
+            ));
+        }
+    }
+    let mut names = BTreeSet::new();
+    for (i, h) in file.hotspots.iter().enumerate() {
+        if !names.insert(h.name.as_str()) {
+            return Err(ck.err(
+                format!("hotspots[{i}].name"),
+                format!("duplicate hotspot name `{}`", h.name),
+            ));
+        }
+        ck.nonneg(&format!("hotspots[{i}].weight"), h.weight)?;
+        if let Some(r) = h.revisit_s {
+            ck.positive(&format!("hotspots[{i}].revisit_s"), r)?;
+        }
+    }
+    if d.hotspot_share > 0.0 && file.hotspots.iter().map(|h| h.weight).sum::<f64>() <= 0.0 {
+        return Err(ck.err(
+            "demand.hotspot_share",
+            "is above 0 but there are no [[hotspots]] with a positive weight",
+        ));
+    }
+
+    // --- the network.
+    let coords = match net_s.coordinates {
+        Coordinates::Lonlat => {
+            if net_s.unit_m.is_some() {
+                return Err(ck.err(
+                    "network.unit_m",
+                    "only applies with network.coordinates = \"planar\"",
+                ));
+            }
+            CoordSystem::LonLat
+        }
+        Coordinates::Planar => {
+            let unit_m = net_s.unit_m.unwrap_or(1.0);
+            ck.positive("network.unit_m", unit_m)?;
+            CoordSystem::Planar { unit_m }
+        }
+    };
+    let net = match (&net_s.synthetic, &net_s.nodes, &net_s.edges) {
+        (Some(spec), None, None) => {
+            if d.node_weights.is_some() {
+                return Err(ck.err(
+                    "demand.node_weights",
+                    "names a nodes.csv column, but the network is synthetic",
+                ));
+            }
+            if net_s.coordinates != Coordinates::Lonlat {
+                return Err(ck.err(
+                    "network.coordinates",
+                    "a synthetic city is always in lon/lat",
+                ));
+            }
+            spec.validate()
+                .map_err(|(f, m)| ck.err(format!("network.synthetic.{f}"), m))?;
+            spec.generate()
+                .freeze(net_s.default_speed_kph)
+                .map_err(|m| ck.err("network.synthetic", m))?
+        }
+        (None, Some(nodes), Some(edges)) => {
+            let (nodes, edges) = (base.join(nodes), base.join(edges));
+            let raw = csv_import::read(
+                &nodes,
+                &edges,
+                &CsvOptions {
+                    coords,
+                    undirected: net_s.undirected,
+                    weight_column: d.node_weights.clone(),
+                },
+            )?;
+            raw.freeze(net_s.default_speed_kph)
+                .map_err(|m| Error::field(&edges, "network", m))?
+        }
+        (Some(_), _, _) => {
+            return Err(ck.err(
+                "network",
+                "give either network.synthetic or network.nodes + network.edges, not both",
+            ))
+        }
+        (None, None, _) | (None, _, None) => {
+            return Err(ck.err(
+                "network",
+                "needs network.synthetic = { ... }, or both network.nodes and network.edges",
+            ))
+        }
+    };
+    let snapper = Snapper::new(&net);
+    let place = |field: String, p: Place, what: &str| -> Result<(NodeId, f64)> {
+        resolve_place(&ck, &net, &snapper, net_s.snap_max_m, field, p, what)
+    };
+
+    let mut stations = Vec::new();
+    for (i, s) in file.stations.iter().enumerate() {
+        let (node, snap_m) = place(format!("stations[{i}]"), s.place(), &s.name)?;
+        stations.push(Station {
+            name: s.name.clone(),
+            node,
+            snap_m,
+            units: s.units,
+        });
+    }
+    let mut hotspots = Vec::new();
+    for (i, h) in file.hotspots.iter().enumerate() {
+        let (node, snap_m) = place(format!("hotspots[{i}]"), h.place(), &h.name)?;
+        hotspots.push(Hotspot {
+            name: h.name.clone(),
+            kind: h.kind,
+            node,
+            snap_m,
+            weight: h.weight,
+            revisit_s: h.revisit_s.unwrap_or(file.targets.patrol_loop_s),
+        });
+    }
+
+    // --- demand.
+    let n = net.node_count();
+    let mut profile = [1.0; 24];
+    if let Some(p) = &d.hourly_profile {
+        let mean = p.iter().sum::<f64>() / 24.0;
+        for (h, x) in p.iter().enumerate() {
+            profile[h] = x / mean;
+        }
+    }
+    let total: f64 = shares.iter().sum();
+    let mut acc = 0.0;
+    let priority_cum: Vec<f64> = shares
+        .iter()
+        .map(|s| {
+            acc += s / total;
+            acc
+        })
+        .collect();
+    let (source, spatial) = match &d.replay {
+        Some(r) => {
+            let rp: PathBuf = base.join(r);
+            let calls = demand::read_replay(
+                &rp,
+                &net,
+                &snapper,
+                net_s.snap_max_m,
+                service,
+                file.simulation.seed,
+            )?;
+            let mut w = vec![0.0; n];
+            for c in &calls {
+                w[c.node.idx()] += 1.0;
+            }
+            (Source::Replay(calls), Spatial::from_weights(w))
+        }
+        None => {
+            let spread: Vec<f64> = match &net.node_weight {
+                Some(w) => {
+                    if w.iter().sum::<f64>() <= 0.0 {
+                        return Err(ck.err(
+                            "demand.node_weights",
+                            "every node weight in that column is 0",
+                        ));
+                    }
+                    w.clone()
+                }
+                None => vec![1.0; n],
+            };
+            let spread_total: f64 = spread.iter().sum();
+            let hs = d.hotspot_share;
+            let mut w: Vec<f64> = spread
+                .iter()
+                .map(|x| (1.0 - hs) * x / spread_total)
+                .collect();
+            if hs > 0.0 {
+                let wsum: f64 = hotspots.iter().map(|h| h.weight).sum();
+                for h in &hotspots {
+                    let mut near = snapper.within_m(net.xy[h.node.idx()], d.hotspot_radius_m);
+                    if near.is_empty() {
+                        near.push(h.node);
+                    }
+                    let each = hs * h.weight / wsum / near.len() as f64;
+                    for v in near {
+                        w[v.idx()] += each;
+                    }
+                }
+            }
+            (
+                Source::Poisson {
+                    calls_per_hour: d.calls_per_hour.unwrap_or(0.0),
+                    profile,
+                    priority_cum,
+                },
+                Spatial::from_weights(w),
+            )
+        }
+    };
+    let name = file.name.clone().unwrap_or_else(|| {
+        path.file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "scenario".into())
+    });
+    Ok(Scenario {
+        path: path.to_path_buf(),
+        name,
+        net: Arc::new(net),
+        stations,
+        hotspots,
+        demand: Demand {
+            source,
+            spatial,
+            priorities: shares.len(),
+        },
+        service: service.clone(),
+        call_handling_s: file.dispatch.call_handling_s,
+        targets: file.targets.clone(),
+        sim: file.simulation.clone(),
+        file,
+    })
+}
+
+fn resolve_place(
+    ck: &Check<'_>,
+    net: &Network,
+    snapper: &Snapper,
+    snap_max_m: f64,
+    field: String,
+    p: Place,
+    what: &str,
+) -> Result<(NodeId, f64)> {
+    match (p.node, p.lon, p.lat) {
+        (Some(id), None, None) => net.node_by_ext(id).map(|v| (v, 0.0)).ok_or_else(|| {
+            ck.err(
+                format!("{field}.node"),
+                format!(
+                    "`{what}`: node {id} is not on the network (unknown id, or dropped \
+                     with a part of the graph not strongly connected to the rest)"
+                ),
+            )
+        }),
+        (None, Some(x), Some(y)) => {
+            if !x.is_finite() || !y.is_finite() {
+                return Err(ck.err(
+                    format!("{field}.lon"),
+                    format!("`{what}`: not a finite coordinate"),
+                ));
+            }
+            let s = snapper.nearest(net, [x, y]);
+            if s.distance_m > snap_max_m {
+                return Err(ck.err(
+                    format!("{field}.lon"),
+                    format!(
+                        "`{what}` at ({x}, {y}) is {:.0} m from the nearest road node, more than \
+                         network.snap_max_m = {snap_max_m} m: off the map?",
+                        s.distance_m
+                    ),
+                ));
+            }
+            Ok((s.node, s.distance_m))
+        }
+        (Some(_), _, _) => Err(ck.err(
+            format!("{field}.node"),
+            format!("`{what}`: give either node or lon/lat, not both"),
+        )),
+        _ => Err(ck.err(
+            format!("{field}.lon"),
+            format!("`{what}`: needs node = <id>, or both lon and lat"),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_from_one() {
+        let t = "a = 1\nb = x\n";
+        assert_eq!(line_col(t, 0), (1, 1));
+        assert_eq!(line_col(t, 10), (2, 5));
+    }
+}

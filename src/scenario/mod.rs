@@ -1,0 +1,104 @@
+//! Scenarios: the TOML schema ([`file`]) and the resolved, validated
+//! [`Scenario`] that the rest of patrolsim consumes ([`load`]).
+//!
+//! A resolved scenario owns its frozen network, stations and hotspots snapped
+//! to nodes, the demand model, service distributions, targets and run
+//! parameters. Everything in it has been checked; downstream code does not
+//! re-validate.
+
+pub mod file;
+pub mod load;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::demand::Demand;
+use crate::network::{Network, NodeId};
+pub use file::{HotspotKind, ScenarioFile, ServiceDist, SimulationSection, TargetsSection};
+
+/// The scenario shipped with patrolsim and run by `patrolsim demo`.
+pub const DEFAULT_SCENARIO: &str = include_str!("../../scenarios/default.toml");
+
+/// A station resolved to a node.
+#[derive(Clone, Debug)]
+pub struct Station {
+    /// Unique name.
+    pub name: String,
+    /// Node it sits at.
+    pub node: NodeId,
+    /// Distance from the given coordinates to the node, metres (0 when given by node).
+    pub snap_m: f64,
+    /// Units based here.
+    pub units: u32,
+}
+
+/// A must-patrol place resolved to a node.
+#[derive(Clone, Debug)]
+pub struct Hotspot {
+    /// Unique name.
+    pub name: String,
+    /// Kind of place.
+    pub kind: HotspotKind,
+    /// Node it sits at.
+    pub node: NodeId,
+    /// Distance from the given coordinates to the node, metres.
+    pub snap_m: f64,
+    /// Relative weight in the hotspot part of demand.
+    pub weight: f64,
+    /// Longest allowed gap between patrol passes, seconds.
+    pub revisit_s: f64,
+}
+
+/// A resolved scenario.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// Where it came from, for messages.
+    pub path: PathBuf,
+    /// Name shown in reports.
+    pub name: String,
+    /// The file as written (after defaults).
+    pub file: ScenarioFile,
+    /// The road network.
+    pub net: Arc<Network>,
+    /// Stations in file order.
+    pub stations: Vec<Station>,
+    /// Hotspots in file order.
+    pub hotspots: Vec<Hotspot>,
+    /// Demand model.
+    pub demand: Demand,
+    /// On-scene time distribution per priority (index 0 = priority 1).
+    pub service: Vec<ServiceDist>,
+    /// Call to dispatchable, seconds.
+    pub call_handling_s: f64,
+    /// Targets.
+    pub targets: TargetsSection,
+    /// Horizon, warm-up, seed.
+    pub sim: SimulationSection,
+}
+
+impl Scenario {
+    /// Total number of units.
+    pub fn unit_count(&self) -> usize {
+        self.stations.iter().map(|s| s.units as usize).sum()
+    }
+
+    /// The station of each unit: units are numbered station by station, in file order.
+    pub fn unit_stations(&self) -> Vec<usize> {
+        let mut out = Vec::with_capacity(self.unit_count());
+        for (i, s) in self.stations.iter().enumerate() {
+            out.extend(std::iter::repeat_n(i, s.units as usize));
+        }
+        out
+    }
+
+    /// Number of priorities.
+    pub fn priorities(&self) -> usize {
+        self.demand.priorities
+    }
+
+    /// The service distribution of a priority (1-based).
+    pub fn service_for(&self, priority: u8) -> &ServiceDist {
+        let i = (priority as usize - 1).min(self.service.len() - 1);
+        &self.service[i]
+    }
+}

@@ -1,0 +1,205 @@
+//! Response units and how they move.
+//!
+//! Owns [`Unit`], its [`UnitState`], and [`Route`]: a timed drive along
+//! edges, from which the unit's position at any instant follows exactly
+//! (which edge, the time left on it, how far along, and its coordinates).
+
+use crate::network::{EdgeId, Network, NodeId};
+
+/// Index of a unit; units are numbered station by station in file order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct UnitId(pub u32);
+
+/// Where a moving unit is at an instant.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Loc {
+    /// Exactly at a node.
+    AtNode(NodeId),
+    /// On an edge, `rem_s` seconds before reaching its head.
+    OnEdge {
+        /// The edge.
+        edge: EdgeId,
+        /// Time left on the edge, seconds (> 0).
+        rem_s: f64,
+    },
+}
+
+impl Loc {
+    /// The node the unit reaches next (or is at) and the time until then.
+    pub fn next(&self, net: &Network) -> (NodeId, f64) {
+        match *self {
+            Loc::AtNode(v) => (v, 0.0),
+            Loc::OnEdge { edge, rem_s } => (net.edge_to(edge), rem_s),
+        }
+    }
+
+    /// Coordinates in the network's source system, interpolated along the edge.
+    pub fn position(&self, net: &Network) -> [f64; 2] {
+        match *self {
+            Loc::AtNode(v) => net.pos[v.idx()],
+            Loc::OnEdge { edge, rem_s } => {
+                let total = net.edge_time(edge);
+                let f = if total > 0.0 {
+                    1.0 - rem_s / total
+                } else {
+                    1.0
+                };
+                let a = net.pos[net.edge_tail(edge).idx()];
+                let b = net.pos[net.edge_to(edge).idx()];
+                [a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f]
+            }
+        }
+    }
+}
+
+/// A timed drive. Edge `i` is left at `t_end[i]`; the first edge may be
+/// joined part-way (a unit re-routed mid-edge).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Route {
+    /// Departure time, seconds.
+    pub t0: f64,
+    /// The node the route starts at, or `None` when it starts mid-edge on `edges[0]`.
+    pub start: Option<NodeId>,
+    /// Edges in driving order.
+    pub edges: Vec<EdgeId>,
+    /// Time the head of each edge is reached, seconds.
+    pub t_end: Vec<f64>,
+    /// Destination node.
+    pub dest: NodeId,
+}
+
+impl Route {
+    /// A route leaving `from` (where the unit is at `t0`) along `path`.
+    pub fn from_node(net: &Network, t0: f64, from: NodeId, path: Vec<EdgeId>) -> Route {
+        let mut t = t0;
+        let t_end = path
+            .iter()
+            .map(|&e| {
+                t += net.edge_time(e);
+                t
+            })
+            .collect();
+        let dest = path.last().map_or(from, |&e| net.edge_to(e));
+        Route {
+            t0,
+            start: Some(from),
+            edges: path,
+            t_end,
+            dest,
+        }
+    }
+
+    /// A route that starts at `loc` at time `t0` and continues along `path`
+    /// from the next node of `loc`.
+    pub fn from_loc(net: &Network, t0: f64, loc: Loc, path: Vec<EdgeId>) -> Route {
+        match loc {
+            Loc::AtNode(v) => Route::from_node(net, t0, v, path),
+            Loc::OnEdge { edge, rem_s } => {
+                let mut edges = Vec::with_capacity(path.len() + 1);
+                let mut t_end = Vec::with_capacity(path.len() + 1);
+                let mut t = t0 + rem_s;
+                edges.push(edge);
+                t_end.push(t);
+                for e in path {
+                    t += net.edge_time(e);
+                    edges.push(e);
+                    t_end.push(t);
+                }
+                let dest = net.edge_to(*edges.last().unwrap_or(&edge));
+                Route {
+                    t0,
+                    start: None,
+                    edges,
+                    t_end,
+                    dest,
+                }
+            }
+        }
+    }
+
+    /// Arrival time at the destination.
+    pub fn arrival(&self) -> f64 {
+        self.t_end.last().copied().unwrap_or(self.t0)
+    }
+
+    /// Where the unit is at time `t` (clamped to the route's span).
+    pub fn locate(&self, net: &Network, t: f64) -> Loc {
+        if self.edges.is_empty() {
+            return Loc::AtNode(self.dest);
+        }
+        if let Some(s) = self.start {
+            if t <= self.t0 {
+                return Loc::AtNode(s);
+            }
+        }
+        let i = self.t_end.partition_point(|&x| x < t);
+        if i >= self.edges.len() {
+            return Loc::AtNode(self.dest);
+        }
+        let e = self.edges[i];
+        if self.t_end[i] == t {
+            return Loc::AtNode(net.edge_to(e));
+        }
+        Loc::OnEdge {
+            edge: e,
+            rem_s: self.t_end[i] - t.max(self.t0),
+        }
+    }
+}
+
+/// What a unit is doing.
+#[derive(Clone, Debug, PartialEq)]
+pub enum UnitState {
+    /// Waiting at its station.
+    Idle,
+    /// Driving to a call (index into the call list).
+    Responding {
+        /// The call.
+        call: u32,
+        /// The drive.
+        route: Route,
+    },
+    /// At a call.
+    OnScene {
+        /// The call.
+        call: u32,
+        /// Where.
+        node: NodeId,
+    },
+    /// Driving back to its station; available for dispatch on the way.
+    Returning {
+        /// The drive.
+        route: Route,
+    },
+}
+
+/// A response unit.
+#[derive(Clone, Debug)]
+pub struct Unit {
+    /// Its station (index into the scenario's stations).
+    pub station: u32,
+    /// The station's node.
+    pub home: NodeId,
+    /// Current state.
+    pub state: UnitState,
+    /// Bumped on every dispatch, so that a stale "home" event is ignored.
+    pub epoch: u32,
+}
+
+impl Unit {
+    /// True when the unit can take a call now.
+    pub fn available(&self) -> bool {
+        matches!(self.state, UnitState::Idle | UnitState::Returning { .. })
+    }
+
+    /// Where the unit is at time `t`.
+    pub fn locate(&self, net: &Network, t: f64) -> Loc {
+        match &self.state {
+            UnitState::Idle => Loc::AtNode(self.home),
+            UnitState::OnScene { node, .. } => Loc::AtNode(*node),
+            UnitState::Responding { route, .. } | UnitState::Returning { route } => {
+                route.locate(net, t)
+            }
+        }
+    }
+}
