@@ -16,7 +16,7 @@ use rand_distr::{Distribution, Exp1, StandardNormal};
 use crate::error::{Error, Result};
 use crate::network::csv_import::Table;
 use crate::network::snap::Snapper;
-use crate::network::{Network, NodeId};
+use crate::network::{CoordSystem, Network, NodeId};
 use crate::rng::{self, Stream};
 use crate::scenario::ServiceDist;
 
@@ -80,7 +80,8 @@ pub enum Source {
         /// Cumulative shares of priorities 1, 2, ...
         priority_cum: Vec<f64>,
     },
-    /// Recorded calls, sorted by time then id.
+    /// Recorded calls, sorted by time then id. A call whose file row had no
+    /// `service_s` holds NaN there; each replication draws it afresh.
     Replay(Vec<Call>),
 }
 
@@ -116,11 +117,21 @@ impl Demand {
     /// The calls of replication `rep` in `[0, horizon_s)`, sorted by time then id.
     pub fn calls(&self, service: &[ServiceDist], seed: u64, rep: u64, horizon_s: f64) -> Vec<Call> {
         match &self.source {
-            Source::Replay(calls) => calls
-                .iter()
-                .filter(|c| c.time_s < horizon_s)
-                .cloned()
-                .collect(),
+            Source::Replay(calls) => {
+                let mut r_svc = rng::stream(seed, Stream::Service, rep);
+                calls
+                    .iter()
+                    .filter(|c| c.time_s < horizon_s)
+                    .map(|c| {
+                        let mut c = c.clone();
+                        if c.service_s.is_nan() {
+                            let d = &service[(c.priority as usize - 1).min(service.len() - 1)];
+                            c.service_s = sample_service(d, &mut r_svc);
+                        }
+                        c
+                    })
+                    .collect()
+            }
             Source::Poisson {
                 calls_per_hour,
                 profile,
@@ -172,14 +183,12 @@ impl Demand {
 
 /// Read a replay file: `id,time_s,x,y,priority,service_s`, with `node` in
 /// place of `x,y` allowed, `priority` defaulting to 1 and a missing
-/// `service_s` drawn from the service distributions.
+/// `service_s` left as NaN, to be drawn per replication by [`Demand::calls`].
 pub fn read_replay(
     path: &Path,
     net: &Network,
     snapper: &Snapper,
     snap_max_m: f64,
-    service: &[ServiceDist],
-    seed: u64,
 ) -> Result<Vec<Call>> {
     let mut t = Table::open(path)?;
     let c_id = t.require(&["id"])?;
@@ -192,13 +201,15 @@ pub fn read_replay(
     }
     let c_pri = t.col(&["priority"]);
     let c_svc = t.col(&["service_s"]);
-    let mut r_svc = rng::stream(seed, Stream::Service, u64::MAX);
     let mut seen = HashSet::new();
     let mut calls = Vec::new();
     t.rows(|r| {
         let id = r.id(c_id)?;
-        if id < 0 || !seen.insert(id) {
-            return Err(r.err(c_id, format!("duplicate or negative call id {id}")));
+        if id < 0 {
+            return Err(r.err(c_id, format!("call id must be zero or positive, got {id}")));
+        }
+        if !seen.insert(id) {
+            return Err(r.err(c_id, format!("duplicate call id {id}")));
         }
         let time_s = r.f64(c_time)?;
         if time_s < 0.0 {
@@ -218,14 +229,28 @@ pub fn read_replay(
                 })?
             }
             None => {
-                let (cx, cy) = (c_x.unwrap_or(0), c_y.unwrap_or(0));
+                let (Some(cx), Some(cy)) = (c_x, c_y) else {
+                    // No x/y columns, so the node column exists and this cell is empty.
+                    return Err(r.err(c_node.unwrap_or(c_id), "empty cell"));
+                };
                 let pos = [r.f64(cx)?, r.f64(cy)?];
+                if net.projection.coords == CoordSystem::LonLat {
+                    let (lon, lat) = (pos[0], pos[1]);
+                    if !(-180.0..=180.0).contains(&lon) {
+                        let msg = format!("longitude {lon:?} is outside -180..180");
+                        return Err(r.err(cx, msg));
+                    }
+                    if !(-90.0..=90.0).contains(&lat) {
+                        let msg = format!("latitude {lat:?} is outside -90..90");
+                        return Err(r.err(cy, msg));
+                    }
+                }
                 let s = snapper.nearest(net, pos);
-                if s.distance_m > snap_max_m {
+                if s.distance_m.is_nan() || s.distance_m > snap_max_m {
                     return Err(r.err(
                         cx,
                         format!(
-                            "({}, {}) is {:.0} m from the nearest road node, more than \
+                            "({:?}, {:?}) is {:.0} m from the nearest road node, more than \
                              network.snap_max_m = {snap_max_m} m: off the map?",
                             pos[0], pos[1], s.distance_m
                         ),
@@ -244,13 +269,7 @@ pub fn read_replay(
             }
             None => 1,
         };
-        let service_s = match r.opt_nonneg(c_svc, false)? {
-            Some(s) => s,
-            None => sample_service(
-                &service[(priority as usize - 1).min(service.len() - 1)],
-                &mut r_svc,
-            ),
-        };
+        let service_s = r.opt_nonneg(c_svc, false)?.unwrap_or(f64::NAN);
         calls.push(Call {
             id: id as u64,
             time_s,

@@ -139,6 +139,9 @@ pub fn console_summary(scn: &Scenario, out: &Outcome) -> String {
         "patrolsim: {} (seed {}, replication {})",
         s.scenario, s.seed, s.replication
     );
+    if let Some(d) = &scn.file.description {
+        let _ = writeln!(t, "  {d}");
+    }
     let _ = writeln!(t, "  network  {}", network_line(scn));
     let _ = writeln!(t, "  layout   {} stations, {} units", s.stations, s.units);
     let _ = writeln!(
@@ -244,6 +247,9 @@ fn format_minutes(s: f64) -> String {
 pub fn check_report(scn: &Scenario, cov: &Coverage) -> String {
     let mut t = String::new();
     let _ = writeln!(t, "{}: OK", scn.path.display());
+    if let Some(d) = &scn.file.description {
+        let _ = writeln!(t, "  {d}");
+    }
     let _ = writeln!(t, "  network  {}", network_line(scn));
     let _ = writeln!(
         t,

@@ -228,11 +228,11 @@ fn reverse(fwd: &Csr, edge_from: &[u32], n: usize) -> Csr {
     let mut head = vec![0u32; m];
     let mut time_s = vec![0f64; m];
     let mut edge = vec![0u32; m];
-    for e in 0..m {
-        let h = fwd.head[e] as usize;
+    for (e, (&h, &tail)) in fwd.head.iter().zip(edge_from).enumerate() {
+        let h = h as usize;
         let slot = fill[h] as usize;
         fill[h] += 1;
-        head[slot] = edge_from[e];
+        head[slot] = tail;
         time_s[slot] = fwd.time_s[e];
         edge[slot] = e as u32;
     }

@@ -39,12 +39,20 @@ impl Table {
             .trim(csv::Trim::All)
             .flexible(false)
             .from_reader(file);
-        let headers = reader
+        let headers: Vec<String> = reader
             .headers()
-            .map_err(|e| Error::csv(path, 1, "header", e.to_string()))?
+            .map_err(|e| csv_error(path, &[], &e))?
             .iter()
             .map(|h| h.trim_start_matches('\u{feff}').to_string())
             .collect();
+        if headers.iter().all(|h| h.is_empty()) {
+            return Err(Error::csv(
+                path,
+                1,
+                "header",
+                "the file is empty (no header row)",
+            ));
+        }
         Ok(Table {
             path: path.to_path_buf(),
             reader,
@@ -62,12 +70,16 @@ impl Table {
     /// Like [`Table::col`], but an error naming the missing column.
     pub(crate) fn require(&self, names: &[&str]) -> Result<usize> {
         self.col(names).ok_or_else(|| {
+            let or = match names {
+                [_, rest @ ..] if !rest.is_empty() => format!(" (or `{}`)", rest.join("` or `")),
+                _ => String::new(),
+            };
             Error::csv(
                 &self.path,
                 1,
                 names[0],
                 format!(
-                    "missing column (the header has: {})",
+                    "missing column{or}; the header has: {}",
                     self.headers.join(", ")
                 ),
             )
@@ -89,12 +101,38 @@ impl Table {
                         headers: &self.headers,
                     })?;
                 }
-                Err(e) => {
-                    let line = e.position().map(|p| p.line()).unwrap_or(0);
-                    return Err(Error::csv(&self.path, line, "row", e.to_string()));
-                }
+                Err(e) => return Err(csv_error(&self.path, &self.headers, &e)),
             }
         }
+    }
+
+    /// The name of column `c` as written in the header.
+    pub(crate) fn name(&self, c: usize) -> &str {
+        &self.headers[c]
+    }
+}
+
+/// A plain message for an error of the CSV reader itself.
+fn csv_error(path: &Path, headers: &[String], e: &csv::Error) -> Error {
+    let line = e.position().map_or(1, |p| p.line());
+    match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => Error::csv(
+            path,
+            line,
+            "row",
+            format!("has {len} fields, the header has {expected_len}"),
+        ),
+        csv::ErrorKind::Utf8 { err, .. } => {
+            let column = headers
+                .get(err.field())
+                .cloned()
+                .unwrap_or_else(|| format!("#{}", err.field() + 1));
+            Error::csv(path, line, column, "not valid UTF-8 text")
+        }
+        csv::ErrorKind::Io(io) => Error::read(path, std::io::Error::new(io.kind(), io.to_string())),
+        _ => Error::csv(path, line, "row", e.to_string()),
     }
 }
 
@@ -201,7 +239,7 @@ pub fn read(nodes: &Path, edges: &Path, opts: &CsvOptions) -> Result<RawNetwork>
         Ok(())
     })?;
     if raw_nodes.is_empty() {
-        return Err(Error::csv(nodes, 1, "osmid", "the file has no nodes"));
+        return Err(Error::csv(nodes, 1, t.name(c_id), "the file has no nodes"));
     }
 
     let mut raw_edges = Vec::new();

@@ -197,7 +197,7 @@ impl SyntheticSpec {
                         continue;
                     }
                     let oneway = (class == RoadClass::Local && oneway_draw < self.oneway_share)
-                        .then(|| (if dr == 0 { r } else { c }) % 2 == 0);
+                        .then_some((if dr == 0 { r } else { c }) % 2 == 0);
                     add(u, v, class, kph, oneway);
                 }
             }

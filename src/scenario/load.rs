@@ -17,6 +17,13 @@ use crate::network::csv_import::{self, CsvOptions};
 use crate::network::snap::Snapper;
 use crate::network::{CoordSystem, Network, NodeId};
 
+/// Most calls one run may be asked to generate (about 50 years of a
+/// ten-million city's calls): beyond it memory, not patience, runs out.
+const MAX_CALLS: f64 = 5.0e7;
+
+/// Most units a scenario may have.
+const MAX_UNITS: u64 = 100_000;
+
 /// Load a scenario file from disk.
 pub fn from_path(path: &Path) -> Result<Scenario> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::read(path, e))?;
@@ -45,13 +52,40 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 pub fn parse(text: &str, path: &Path) -> Result<ScenarioFile> {
     toml::from_str::<ScenarioFile>(text).map_err(|e| {
         let (line, column) = e.span().map_or((1, 1), |s| line_col(text, s.start));
+        let message = e.message().trim().replace('\n', " ");
+        let key = toml_key(&e);
+        // "unknown field `x`, expected ..." inside `a.b`: name the key as `a.b.x`.
+        let unknown = message
+            .strip_prefix("unknown field `")
+            .and_then(|m| m.split_once('`'));
+        let message = match (key, unknown) {
+            (key, Some((name, rest))) => {
+                let full = key.map_or(name.to_string(), |k| format!("{k}.{name}"));
+                format!("field `{full}`: unknown key{rest}")
+            }
+            (Some(key), None) => format!("field `{key}`: {message}"),
+            (None, None) => message,
+        };
         Error::Toml {
             path: path.to_path_buf(),
             line,
             column,
-            message: e.message().trim().to_string(),
+            message,
         }
     })
+}
+
+/// The dotted key a schema error is about, if the parser recorded one.
+///
+/// `toml` keeps the key path private but prints it as a last "in `a.b`" line
+/// when the error carries no input text.
+fn toml_key(e: &toml::de::Error) -> Option<String> {
+    let mut e = e.clone();
+    e.set_input(None);
+    let shown = e.to_string();
+    let last = shown.trim_end().lines().last()?;
+    let key = last.strip_prefix("in `")?.strip_suffix('`')?;
+    (!key.is_empty()).then(|| key.to_string())
 }
 
 /// Load a scenario from TOML text; relative paths resolve against `base`.
@@ -93,8 +127,12 @@ impl Check<'_> {
         for (i, &x) in w.iter().enumerate() {
             self.nonneg(&format!("{field}[{i}]"), x)?;
         }
-        if w.iter().sum::<f64>() <= 0.0 {
+        let sum = w.iter().sum::<f64>();
+        if sum <= 0.0 {
             return Err(self.err(field, "at least one value must be positive"));
+        }
+        if !sum.is_finite() {
+            return Err(self.err(field, "the values are too large"));
         }
         Ok(())
     }
@@ -139,7 +177,20 @@ pub fn resolve(file: ScenarioFile, path: &Path, base: &Path) -> Result<Scenario>
                 "missing: give demand.calls_per_hour (Poisson) or demand.replay (a CSV of calls)",
             ))
         }
-        (Some(r), None) => ck.positive("demand.calls_per_hour", r)?,
+        (Some(r), None) => {
+            ck.positive("demand.calls_per_hour", r)?;
+            let expected = r * sim.horizon_s / 3600.0;
+            if expected > MAX_CALLS {
+                return Err(ck.err(
+                    "demand.calls_per_hour",
+                    format!(
+                        "{r} calls per hour over {} s is about {expected:.3e} calls, \
+                         more than the {MAX_CALLS:.0e} one run can hold",
+                        sim.horizon_s
+                    ),
+                ));
+            }
+        }
         (None, Some(_)) => {}
     }
     if let Some(p) = &d.hourly_profile {
@@ -180,6 +231,12 @@ pub fn resolve(file: ScenarioFile, path: &Path, base: &Path) -> Result<Scenario>
             ServiceDist::Lognormal { mean_s, sd_s } => {
                 ck.positive(&format!("{f}.mean_s"), mean_s)?;
                 ck.nonneg(&format!("{f}.sd_s"), sd_s)?;
+                if !(sd_s / mean_s).powi(2).is_finite() {
+                    return Err(ck.err(
+                        format!("{f}.sd_s"),
+                        format!("{sd_s} is too large for mean_s = {mean_s}"),
+                    ));
+                }
             }
         }
     }
@@ -200,6 +257,13 @@ pub fn resolve(file: ScenarioFile, path: &Path, base: &Path) -> Result<Scenario>
                 format!("station `{}` has 0 units; it needs at least 1", s.name),
             ));
         }
+    }
+    let units: u64 = file.stations.iter().map(|s| s.units as u64).sum();
+    if units > MAX_UNITS {
+        return Err(ck.err(
+            "stations",
+            format!("{units} units in all, more than the {MAX_UNITS} a run can hold"),
+        ));
     }
     let mut names = BTreeSet::new();
     for (i, h) in file.hotspots.iter().enumerate() {
@@ -246,6 +310,12 @@ pub fn resolve(file: ScenarioFile, path: &Path, base: &Path) -> Result<Scenario>
                     "names a nodes.csv column, but the network is synthetic",
                 ));
             }
+            if net_s.undirected {
+                return Err(ck.err(
+                    "network.undirected",
+                    "only applies to CSV networks; a synthetic city sets its own one-way streets",
+                ));
+            }
             if net_s.coordinates != Coordinates::Lonlat {
                 return Err(ck.err(
                     "network.coordinates",
@@ -268,9 +338,29 @@ pub fn resolve(file: ScenarioFile, path: &Path, base: &Path) -> Result<Scenario>
                     undirected: net_s.undirected,
                     weight_column: d.node_weights.clone(),
                 },
-            )?;
-            raw.freeze(net_s.default_speed_kph)
-                .map_err(|m| Error::field(&edges, "network", m))?
+            )
+            .map_err(|e| {
+                let field = if unreadable(&e, &nodes) {
+                    "network.nodes"
+                } else {
+                    "network.edges"
+                };
+                name_field(&ck, e, field)
+            })?;
+            let net = raw
+                .freeze(net_s.default_speed_kph)
+                .map_err(|m| ck.err("network.edges", format!("{}: {m}", edges.display())))?;
+            if net.node_count() < 2 {
+                return Err(ck.err(
+                    "network.edges",
+                    format!(
+                        "{}: no two nodes can reach each other and come back; \
+                         the largest strongly connected part is a single node",
+                        edges.display()
+                    ),
+                ));
+            }
+            net
         }
         (Some(_), _, _) => {
             return Err(ck.err(
@@ -331,24 +421,38 @@ pub fn resolve(file: ScenarioFile, path: &Path, base: &Path) -> Result<Scenario>
             acc
         })
         .collect();
+    let mut priorities = shares.len();
     let (source, spatial) = match &d.replay {
         Some(r) => {
             let rp: PathBuf = base.join(r);
-            let calls = demand::read_replay(
-                &rp,
-                &net,
-                &snapper,
-                net_s.snap_max_m,
-                service,
-                file.simulation.seed,
-            )?;
+            let calls = demand::read_replay(&rp, &net, &snapper, net_s.snap_max_m)
+                .map_err(|e| name_field(&ck, e, "demand.replay"))?;
+            let horizon = file.simulation.horizon_s;
+            if !calls.iter().any(|c| c.time_s < horizon) {
+                return Err(ck.err(
+                    "demand.replay",
+                    format!(
+                        "{}: no call comes before simulation.horizon_s = {horizon} s",
+                        rp.display()
+                    ),
+                ));
+            }
             let mut w = vec![0.0; n];
-            for c in &calls {
+            for c in calls.iter().filter(|c| c.time_s < horizon) {
                 w[c.node.idx()] += 1.0;
             }
+            // Count every priority the file uses, so none drops out of the figures.
+            let top = calls.iter().map(|c| c.priority as usize).max().unwrap_or(1);
+            priorities = priorities.max(top);
             (Source::Replay(calls), Spatial::from_weights(w))
         }
         None => {
+            if d.node_weights.is_some() && net.node_weight.is_none() {
+                return Err(ck.err(
+                    "demand.node_weights",
+                    "the column is empty on every node of the network",
+                ));
+            }
             let spread: Vec<f64> = match &net.node_weight {
                 Some(w) => {
                     if w.iter().sum::<f64>() <= 0.0 {
@@ -404,7 +508,7 @@ pub fn resolve(file: ScenarioFile, path: &Path, base: &Path) -> Result<Scenario>
         demand: Demand {
             source,
             spatial,
-            priorities: shares.len(),
+            priorities,
         },
         service: service.clone(),
         call_handling_s: file.dispatch.call_handling_s,
@@ -412,6 +516,21 @@ pub fn resolve(file: ScenarioFile, path: &Path, base: &Path) -> Result<Scenario>
         sim: file.simulation.clone(),
         file,
     })
+}
+
+/// True when `e` is a failure to read `path` itself.
+fn unreadable(e: &Error, path: &Path) -> bool {
+    matches!(e, Error::Read { path: p, .. } if p == path)
+}
+
+/// A file named by the scenario cannot be read: say which field names it.
+fn name_field(ck: &Check<'_>, e: Error, field: &str) -> Error {
+    match e {
+        Error::Read { path, source } => {
+            ck.err(field, format!("cannot read {}: {source}", path.display()))
+        }
+        e => e,
+    }
 }
 
 fn resolve_place(
@@ -434,19 +553,27 @@ fn resolve_place(
             )
         }),
         (None, Some(x), Some(y)) => {
-            if !x.is_finite() || !y.is_finite() {
-                return Err(ck.err(
-                    format!("{field}.lon"),
-                    format!("`{what}`: not a finite coordinate"),
-                ));
+            for (v, axis, range) in [(x, "lon", 180.0), (y, "lat", 90.0)] {
+                if !v.is_finite() {
+                    return Err(ck.err(
+                        format!("{field}.{axis}"),
+                        format!("`{what}`: not a finite coordinate"),
+                    ));
+                }
+                if net.projection.coords == CoordSystem::LonLat && v.abs() > range {
+                    return Err(ck.err(
+                        format!("{field}.{axis}"),
+                        format!("`{what}`: {v:?} is outside -{range}..{range}"),
+                    ));
+                }
             }
             let s = snapper.nearest(net, [x, y]);
-            if s.distance_m > snap_max_m {
+            if s.distance_m.is_nan() || s.distance_m > snap_max_m {
                 return Err(ck.err(
                     format!("{field}.lon"),
                     format!(
-                        "`{what}` at ({x}, {y}) is {:.0} m from the nearest road node, more than \
-                         network.snap_max_m = {snap_max_m} m: off the map?",
+                        "`{what}` at ({x:?}, {y:?}) is {:.0} m from the nearest road node, more \
+                         than network.snap_max_m = {snap_max_m} m: off the map?",
                         s.distance_m
                     ),
                 ));

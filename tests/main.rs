@@ -1,0 +1,11 @@
+//! patrolsim's integration tests: one binary, one module per area.
+
+mod common;
+
+mod cli;
+mod determinism;
+mod engine;
+mod errors;
+mod queueing;
+mod real_data;
+mod routing;
