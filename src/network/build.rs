@@ -244,6 +244,37 @@ fn reverse(fwd: &Csr, edge_from: &[u32], n: usize) -> Csr {
     }
 }
 
+/// A small planar network for unit tests: nodes at `(x, 0)` with ids
+/// 0, 1, ...; edges as `(u, v, length_m, time_s)`.
+#[cfg(test)]
+pub(crate) fn test_line(xs: &[f64], edges: &[(usize, usize, f64, f64)]) -> Network {
+    RawNetwork {
+        coords: CoordSystem::Planar { unit_m: 1.0 },
+        nodes: xs
+            .iter()
+            .enumerate()
+            .map(|(i, &x)| RawNode {
+                ext_id: i as i64,
+                pos: [x, 0.0],
+                weight: None,
+            })
+            .collect(),
+        edges: edges
+            .iter()
+            .map(|&(u, v, l, t)| RawEdge {
+                u,
+                v,
+                length_m: Some(l),
+                time_s: Some(t),
+                speed_kph: None,
+                class: RoadClass::Local,
+            })
+            .collect(),
+    }
+    .freeze(30.0)
+    .unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

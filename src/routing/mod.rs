@@ -298,46 +298,17 @@ pub fn nearest_source_times(net: &Network, sources: &[NodeId]) -> (Vec<f64>, Vec
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::network::build::{RawEdge, RawNetwork, RawNode};
-    use crate::network::{CoordSystem, RoadClass};
+    use crate::network::build::test_line;
 
-    /// A line 0 - 1 - 2 - 3 with times 1, 2, 3 both ways, plus a 10 s shortcut 0 -> 3.
+    /// A line 0 - 1 - 2 - 3 with times 1, 2, 3 both ways, plus a 5.5 s shortcut 0 -> 3.
     fn line() -> Network {
-        let nodes = (0..4)
-            .map(|i| RawNode {
-                ext_id: i,
-                pos: [i as f64, 0.0],
-                weight: None,
-            })
-            .collect();
         let mut edges = Vec::new();
         for (u, v, t) in [(0, 1, 1.0), (1, 2, 2.0), (2, 3, 3.0)] {
-            for (a, b) in [(u, v), (v, u)] {
-                edges.push(RawEdge {
-                    u: a,
-                    v: b,
-                    length_m: Some(t),
-                    time_s: Some(t),
-                    speed_kph: None,
-                    class: RoadClass::Local,
-                });
-            }
+            edges.push((u, v, t, t));
+            edges.push((v, u, t, t));
         }
-        edges.push(RawEdge {
-            u: 0,
-            v: 3,
-            length_m: Some(10.0),
-            time_s: Some(5.5),
-            speed_kph: None,
-            class: RoadClass::Local,
-        });
-        RawNetwork {
-            coords: CoordSystem::Planar { unit_m: 1.0 },
-            nodes,
-            edges,
-        }
-        .freeze(30.0)
-        .unwrap()
+        edges.push((0, 3, 10.0, 5.5));
+        test_line(&[0.0, 1.0, 2.0, 3.0], &edges)
     }
 
     #[test]

@@ -203,3 +203,54 @@ impl Unit {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::network::build::test_line;
+
+    /// 0 -> 1 -> 2 along x, 100 m and 10 s per edge (and back).
+    fn line() -> Network {
+        let e = |u, v| (u, v, 100.0, 10.0);
+        test_line(&[0.0, 100.0, 200.0], &[e(0, 1), e(1, 2), e(1, 0), e(2, 1)])
+    }
+
+    #[test]
+    fn positions_along_a_route_are_exact() {
+        let net = line();
+        // Edges are sorted by (tail, head): 0->1 is edge 0, 1->2 is edge 2.
+        let path = vec![EdgeId(0), EdgeId(2)];
+        let r = Route::from_node(&net, 100.0, NodeId(0), path);
+        assert_eq!(r.arrival(), 120.0);
+        assert_eq!(r.locate(&net, 100.0), Loc::AtNode(NodeId(0)));
+        assert_eq!(r.locate(&net, 90.0), Loc::AtNode(NodeId(0)));
+        let l = r.locate(&net, 104.0);
+        assert_eq!(
+            l,
+            Loc::OnEdge {
+                edge: EdgeId(0),
+                rem_s: 6.0
+            }
+        );
+        assert_eq!(l.position(&net), [40.0, 0.0]);
+        assert_eq!(l.next(&net), (NodeId(1), 6.0));
+        assert_eq!(r.locate(&net, 110.0), Loc::AtNode(NodeId(1)));
+        assert_eq!(r.locate(&net, 117.5).position(&net), [175.0, 0.0]);
+        assert_eq!(r.locate(&net, 130.0), Loc::AtNode(NodeId(2)));
+    }
+
+    #[test]
+    fn a_route_joined_mid_edge_keeps_the_time_left() {
+        let net = line();
+        let at = Loc::OnEdge {
+            edge: EdgeId(0),
+            rem_s: 2.5,
+        };
+        let r = Route::from_loc(&net, 50.0, at, vec![EdgeId(2)]);
+        assert_eq!(r.t_end, vec![52.5, 62.5]);
+        // At departure the unit is still where it was.
+        assert_eq!(r.locate(&net, 50.0), at);
+        assert_eq!(r.locate(&net, 50.0).position(&net), [75.0, 0.0]);
+        assert_eq!(r.dest, NodeId(2));
+    }
+}
