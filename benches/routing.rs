@@ -8,7 +8,7 @@ use patrolsim::network::NodeId;
 use patrolsim::routing::{Direction, Search, Step};
 use patrolsim::scenario::load;
 use patrolsim::sim::dispatch::Dispatcher;
-use patrolsim::sim::units::{Unit, UnitState};
+use patrolsim::sim::units::Unit;
 
 fn routing(c: &mut Criterion) {
     let scn = load::default_scenario().unwrap();
@@ -26,14 +26,9 @@ fn routing(c: &mut Criterion) {
         })
     });
     let units: Vec<Unit> = scn
-        .unit_stations()
+        .units()
         .into_iter()
-        .map(|s| Unit {
-            station: s as u32,
-            home: scn.stations[s].node,
-            state: UnitState::Idle,
-            epoch: 0,
-        })
+        .map(|u| Unit::at_station(u.station as u32, scn.stations[u.station].node))
         .collect();
     let mut disp = Dispatcher::new(n);
     let mut target = 0u32;

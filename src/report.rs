@@ -48,24 +48,27 @@ fn ms(x: f64) -> String {
     }
 }
 
-/// Write `incidents.csv`, `units.csv` and `summary.json` into `dir`.
+/// Write `incidents.csv`, `units.csv`, `loops.csv`, `hotspots.csv` and
+/// `summary.json` into `dir`.
 pub fn write_outputs(dir: &Path, out: &Outcome) -> Result<()> {
     ensure_dir(dir)?;
     write_atomic(&dir.join("incidents.csv"), |w| {
         writeln!(
             w,
-            "id,time_s,priority,node,unit,station,dispatch_s,arrive_s,clear_s,wait_s,travel_s,response_s,met_target,queued,counted"
+            "id,time_s,priority,node,unit,station,unit_kind,patrol,dispatch_s,arrive_s,clear_s,wait_s,travel_s,response_s,met_target,queued,counted"
         )?;
         for r in &out.calls {
             writeln!(
                 w,
-                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
                 r.id,
                 ms(r.time_s),
                 r.priority,
                 r.node,
                 r.unit,
                 csv_text(&r.station),
+                r.unit_kind,
+                csv_text(&r.patrol),
                 ms(r.dispatch_s),
                 ms(r.arrive_s),
                 ms(r.clear_s),
@@ -80,16 +83,73 @@ pub fn write_outputs(dir: &Path, out: &Outcome) -> Result<()> {
         Ok(())
     })?;
     write_atomic(&dir.join("units.csv"), |w| {
-        writeln!(w, "unit,station,calls_served,busy_s,utilisation")?;
+        writeln!(
+            w,
+            "unit,station,kind,patrol,calls_served,busy_s,utilisation"
+        )?;
         for u in &out.units {
             writeln!(
                 w,
-                "{},{},{},{},{:.6}",
+                "{},{},{},{},{},{},{:.6}",
                 u.unit,
                 csv_text(&u.station),
+                u.kind,
+                csv_text(&u.patrol),
                 u.calls_served,
                 ms(u.busy_s),
                 u.utilisation
+            )?;
+        }
+        Ok(())
+    })?;
+    let opt = |x: Option<f64>| x.map_or_else(String::new, ms);
+    let share = |x: Option<f64>| x.map_or_else(String::new, |v| format!("{v:.6}"));
+    write_atomic(&dir.join("loops.csv"), |w| {
+        writeln!(
+            w,
+            "loop,station,units,waypoints,rejoin,static_lap_s,laps,mean_lap_s,p90_lap_s,max_lap_s,laps_within_target,meets"
+        )?;
+        for l in &out.summary.loops {
+            writeln!(
+                w,
+                "{},{},{},{},{},{},{},{},{},{},{},{}",
+                csv_text(&l.name),
+                csv_text(&l.station),
+                l.units,
+                l.waypoints.len(),
+                l.rejoin,
+                ms(l.static_lap_s),
+                l.laps.n,
+                opt(l.laps.mean),
+                opt(l.laps.p90),
+                opt(l.laps.max),
+                share(l.laps_within_target),
+                l.meets
+            )?;
+        }
+        Ok(())
+    })?;
+    write_atomic(&dir.join("hotspots.csv"), |w| {
+        writeln!(
+            w,
+            "hotspot,kind,revisit_s,loops,passes,mean_gap_s,p90_gap_s,max_gap_s,gaps_within_revisit,longest_without_s,presence,meets"
+        )?;
+        for h in &out.summary.hotspots {
+            writeln!(
+                w,
+                "{},{},{},{},{},{},{},{},{},{},{:.6},{}",
+                csv_text(&h.name),
+                h.kind,
+                ms(h.revisit_s),
+                h.loops,
+                h.passes,
+                opt(h.gaps_s.mean),
+                opt(h.gaps_s.p90),
+                opt(h.gaps_s.max),
+                share(h.gaps_within_revisit),
+                ms(h.longest_without_s),
+                h.presence,
+                h.meets
             )?;
         }
         Ok(())
@@ -222,6 +282,65 @@ pub fn console_summary(scn: &Scenario, out: &Outcome) -> String {
         q.mean_wait_if_queued_s.map_or_else(|| "-".into(), mmss),
         q.max_length
     );
+    let lap_target = s.patrol.loop_target_s;
+    if !s.loops.is_empty() {
+        let _ = writeln!(
+            t,
+            "\n  Patrol loops ({} units on {} loops; lap target {}):",
+            s.patrol.patrol_units,
+            s.loops.len(),
+            mmss(lap_target)
+        );
+        for l in &s.loops {
+            let observed = match (l.laps.mean, l.laps.p90) {
+                (Some(m), Some(p)) => format!(
+                    "observed mean {} p90 {} max {}, {} of {} laps within",
+                    mmss(m),
+                    mmss(p),
+                    l.laps.max.map_or_else(|| "-".into(), mmss),
+                    pct(l.laps_within_target),
+                    l.laps.n
+                ),
+                _ if l.static_lap_s <= 0.0 => "a fixed post".into(),
+                _ => "no lap completed".into(),
+            };
+            let _ = writeln!(
+                t,
+                "    {:<28} {} stops  lap {}  {}  {}",
+                l.name,
+                l.waypoints.len(),
+                mmss(l.static_lap_s),
+                observed,
+                if l.meets { "meets" } else { "MISSES" }
+            );
+        }
+    }
+    if !s.hotspots.is_empty() {
+        let p = &s.patrol;
+        let mut worst: Vec<_> = s.hotspots.iter().collect();
+        worst.sort_by(|a, b| {
+            b.longest_without_s
+                .total_cmp(&a.longest_without_s)
+                .then(a.name.cmp(&b.name))
+        });
+        let _ = writeln!(
+            t,
+            "  Hotspots: {} of {} on a loop, {} within their revisit limit; presence (a unit within {:.0} m) mean {}",
+            p.hotspots_on_loops,
+            p.hotspots,
+            p.hotspots_meeting,
+            scn.targets.presence_radius_m,
+            pct(Some(
+                s.hotspots.iter().map(|h| h.presence).sum::<f64>() / s.hotspots.len() as f64
+            ))
+        );
+        let parts: Vec<String> = worst
+            .iter()
+            .take(3)
+            .map(|h| format!("{} {}", h.name, mmss(h.longest_without_s)))
+            .collect();
+        let _ = writeln!(t, "    longest without a patrol: {}", parts.join(", "));
+    }
     let verdict = if s.target.meets { "MEETS" } else { "MISSES" };
     let _ = writeln!(
         t,
@@ -231,6 +350,18 @@ pub fn console_summary(scn: &Scenario, out: &Outcome) -> String {
         mmss(target),
         pct(Some(s.target.compliance_goal))
     );
+    if let Some(m) = s.patrol.meets {
+        let _ = writeln!(
+            t,
+            "VERDICT: {} the {}-minute patrol loop: {} of {} loops close within {} (static lap, and {} of observed laps).",
+            if m { "MEETS" } else { "MISSES" },
+            format_minutes(lap_target),
+            s.patrol.loops_meeting,
+            s.patrol.loops,
+            mmss(lap_target),
+            pct(Some(s.target.compliance_goal))
+        );
+    }
     t
 }
 
@@ -255,7 +386,7 @@ pub fn check_report(scn: &Scenario, cov: &Coverage) -> String {
         t,
         "  stations {} with {} units",
         scn.stations.len(),
-        scn.unit_count()
+        scn.stations.iter().map(|s| s.units as usize).sum::<usize>()
     );
     for (s, c) in scn.stations.iter().zip(&cov.catchments) {
         let _ = writeln!(
@@ -269,6 +400,33 @@ pub fn check_report(scn: &Scenario, cov: &Coverage) -> String {
             pct(Some(c.demand_share)),
             mmss(c.max_time_s)
         );
+    }
+    if !scn.patrols.is_empty() {
+        let mut search = crate::routing::Search::new(scn.net.node_count());
+        let target = scn.targets.patrol_loop_s;
+        let _ = writeln!(
+            t,
+            "  patrols  {} loops with {} units (lap target {})",
+            scn.patrols.len(),
+            scn.patrols.iter().map(|p| p.units as usize).sum::<usize>(),
+            mmss(target)
+        );
+        for p in &scn.patrols {
+            let plan = crate::sim::patrol::LoopPlan::new(&scn.net, &mut search, p);
+            let _ = writeln!(
+                t,
+                "    {:<32} {} units  {} waypoints  lap {}{}",
+                p.name,
+                p.units,
+                p.waypoints.len(),
+                mmss(plan.lap_s),
+                if plan.lap_s > target {
+                    "  OVER THE TARGET"
+                } else {
+                    ""
+                }
+            );
+        }
     }
     if !scn.hotspots.is_empty() {
         let far = scn.hotspots.iter().fold((0.0f64, ""), |a, h| {
@@ -317,6 +475,55 @@ pub fn check_report(scn: &Scenario, cov: &Coverage) -> String {
             .map(|p| format!("node {} ({})", p.node, mmss(p.time_s)))
             .collect();
         let _ = writeln!(t, "    worst served: {}", parts.join(", "));
+    }
+    t
+}
+
+/// The `patrols design` report: the loops and the hotspots no loop can serve.
+pub fn design_report(
+    scn: &Scenario,
+    d: &crate::analysis::patrol_design::Design,
+    station_names: &[String],
+    hotspot_names: &[String],
+) -> String {
+    let mut t = String::new();
+    let served: usize = d.loops.iter().map(|l| l.hotspots.len()).sum();
+    let _ = writeln!(
+        t,
+        "{}: {} loops ({} units at one per loop) pass {} of {} hotspots within the {} lap target",
+        scn.name,
+        d.loops.len(),
+        d.loops.len(),
+        served,
+        hotspot_names.len(),
+        mmss(d.target_s)
+    );
+    for (l, name) in d.loops.iter().zip(d.loop_names(station_names)) {
+        let stops: Vec<&str> = l
+            .hotspots
+            .iter()
+            .map(|&h| hotspot_names[h].as_str())
+            .collect();
+        let _ = writeln!(
+            t,
+            "  {:<28} lap {}  {}",
+            name,
+            mmss(l.lap_s),
+            stops.join(" -> ")
+        );
+    }
+    if !d.unservable.is_empty() {
+        let _ = writeln!(t, "\n  No loop can serve {} hotspots:", d.unservable.len());
+        for u in &d.unservable {
+            let _ = writeln!(
+                t,
+                "    {:<28} its round trip from the nearest station ({}) alone is {}, over {}",
+                hotspot_names[u.hotspot],
+                station_names[u.best_station],
+                mmss(u.round_trip_s),
+                mmss(d.target_s)
+            );
+        }
     }
     t
 }

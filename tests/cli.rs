@@ -63,13 +63,18 @@ fn run_writes_to_out_and_response_parts_add_up() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let text = std::fs::read_to_string(d.join("res/incidents.csv")).unwrap();
     let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let headers = rdr.headers().unwrap().clone();
     let mut n = 0;
     for r in rdr.records() {
         let r = r.unwrap();
-        let f = |i: usize| r[i].parse::<f64>().unwrap();
+        let f = |name: &str| {
+            let i = headers.iter().position(|h| h == name).unwrap();
+            r[i].parse::<f64>().unwrap()
+        };
         // response = handling (60) + wait + travel, to the millisecond.
-        let (time, dispatch, arrive, clear) = (f(1), f(6), f(7), f(8));
-        let (wait, travel, response) = (f(9), f(10), f(11));
+        let (time, dispatch, arrive, clear) =
+            (f("time_s"), f("dispatch_s"), f("arrive_s"), f("clear_s"));
+        let (wait, travel, response) = (f("wait_s"), f("travel_s"), f("response_s"));
         assert!((response - (60.0 + wait + travel)).abs() < 2e-3, "{r:?}");
         assert!((arrive - time - response).abs() < 2e-3);
         assert!(dispatch >= time + 60.0 - 1e-3 && arrive >= dispatch && clear >= arrive);
@@ -93,6 +98,7 @@ fn check_reports_snapping_and_static_coverage() {
     assert!(text.contains("snapped"));
     assert!(text.contains("of expected calls"));
     assert!(text.contains("20 with 60 units"), "{text}");
+    assert!(text.contains("lap target 15:00"), "{text}");
 }
 
 #[test]

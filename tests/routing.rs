@@ -96,7 +96,7 @@ proptest! {
         let t = 500.0;
         let mut units: Vec<Unit> = homes
             .iter()
-            .map(|&h| Unit { station: 0, home: NodeId((h % n) as u32), state: UnitState::Idle, epoch: 0 })
+            .map(|&h| Unit::at_station(0, NodeId((h % n) as u32)))
             .collect();
         // Some units are driving home from elsewhere, started at various times.
         for (i, &(from, started)) in moving.iter().enumerate() {

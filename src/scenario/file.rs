@@ -28,6 +28,9 @@ pub struct ScenarioFile {
     /// Must-patrol places; calls may be drawn near them.
     #[serde(default)]
     pub hotspots: Vec<HotspotSpec>,
+    /// Patrol loops and the units that drive them.
+    #[serde(default)]
+    pub patrols: Vec<PatrolSpec>,
     /// Where and when calls happen.
     pub demand: DemandSection,
     /// Time on scene.
@@ -184,6 +187,72 @@ fn one_f() -> f64 {
     1.0
 }
 
+/// Where a patrol unit goes after a call, when no call is waiting.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Rejoin {
+    /// Back to the waypoint it was heading for when dispatched, then on round
+    /// the loop: no waypoint is skipped.
+    #[default]
+    Resume,
+    /// To the loop's waypoint nearest (in travel time) to the scene, then on
+    /// round the loop from there: back on patrol soonest.
+    Nearest,
+}
+
+impl Rejoin {
+    /// Lower-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Rejoin::Resume => "resume",
+            Rejoin::Nearest => "nearest",
+        }
+    }
+}
+
+/// A waypoint of a patrol loop: a hotspot or station name, or coordinates.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(untagged)]
+pub enum WaypointSpec {
+    /// The name of a `[[hotspots]]` or `[[stations]]` entry.
+    Name(String),
+    /// A point: `{ lon = ..., lat = ... }` (or `x`, `y` on planar networks).
+    Point {
+        /// Longitude, degrees (or planar x).
+        #[serde(alias = "x")]
+        lon: f64,
+        /// Latitude, degrees (or planar y).
+        #[serde(alias = "y")]
+        lat: f64,
+    },
+}
+
+/// `[[patrols]]`: a loop driven round and round by its units.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatrolSpec {
+    /// Unique name.
+    pub name: String,
+    /// Home station (a `[[stations]]` name). Required unless `auto = true`.
+    #[serde(default)]
+    pub station: Option<String>,
+    /// Units driving the loop, spread evenly round it at the start (at least 1).
+    /// These come on top of the station's own `units`. Default 1.
+    #[serde(default = "one")]
+    pub units: u32,
+    /// Waypoints in driving order; the loop closes from the last back to the first.
+    #[serde(default)]
+    pub waypoints: Vec<WaypointSpec>,
+    /// Let patrolsim design loops through every hotspot from the stations
+    /// (as `patrolsim patrols design` does); `station` and `waypoints` must
+    /// then be left out. Default false.
+    #[serde(default)]
+    pub auto: bool,
+    /// Where a unit goes after a call: `"resume"` (default) or `"nearest"`.
+    #[serde(default)]
+    pub rejoin: Rejoin,
+}
+
 /// `[demand]`: a Poisson process (`calls_per_hour`) or a replay of recorded calls.
 #[derive(Clone, Debug, Deserialize, Serialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -300,9 +369,17 @@ pub struct TargetsSection {
     /// Patrol-loop lap target, seconds. Default 900.
     #[serde(default = "default_loop")]
     pub patrol_loop_s: f64,
-    /// Share of calls that must meet `response_s` (0 to 1). Default 0.90.
+    /// Share of calls that must meet `response_s`, and of laps that must close
+    /// within `patrol_loop_s` (0 to 1). Default 0.90.
     #[serde(default = "default_compliance")]
     pub compliance: f64,
+    /// A unit within this distance of a hotspot counts as police presence there, metres. Default 300.
+    #[serde(default = "default_presence")]
+    pub presence_radius_m: f64,
+}
+
+fn default_presence() -> f64 {
+    300.0
 }
 
 fn default_response() -> f64 {
@@ -321,6 +398,7 @@ impl Default for TargetsSection {
             response_s: default_response(),
             patrol_loop_s: default_loop(),
             compliance: default_compliance(),
+            presence_radius_m: default_presence(),
         }
     }
 }

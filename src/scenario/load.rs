@@ -9,8 +9,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::file::{Coordinates, Place, ScenarioFile, ServiceDist};
-use super::{Hotspot, Scenario, Station};
+use super::file::{Coordinates, Place, ScenarioFile, ServiceDist, WaypointSpec};
+use super::{Hotspot, Patrol, Scenario, Station, Waypoint};
 use crate::demand::{self, Demand, Source, Spatial};
 use crate::error::{Error, Result};
 use crate::network::csv_import::{self, CsvOptions};
@@ -150,6 +150,7 @@ pub fn resolve(file: ScenarioFile, path: &Path, base: &Path) -> Result<Scenario>
     ck.positive("targets.response_s", t.response_s)?;
     ck.positive("targets.patrol_loop_s", t.patrol_loop_s)?;
     ck.share("targets.compliance", t.compliance)?;
+    ck.positive("targets.presence_radius_m", t.presence_radius_m)?;
     let sim = &file.simulation;
     ck.positive("simulation.horizon_s", sim.horizon_s)?;
     ck.nonneg("simulation.warmup_s", sim.warmup_s)?;
@@ -402,6 +403,7 @@ pub fn resolve(file: ScenarioFile, path: &Path, base: &Path) -> Result<Scenario>
             revisit_s: h.revisit_s.unwrap_or(file.targets.patrol_loop_s),
         });
     }
+    let patrols = resolve_patrols(&ck, &file, &net, &stations, &hotspots, &place)?;
 
     // --- demand.
     let n = net.node_count();
@@ -505,6 +507,7 @@ pub fn resolve(file: ScenarioFile, path: &Path, base: &Path) -> Result<Scenario>
         net: Arc::new(net),
         stations,
         hotspots,
+        patrols,
         demand: Demand {
             source,
             spatial,
@@ -531,6 +534,166 @@ fn name_field(ck: &Check<'_>, e: Error, field: &str) -> Error {
         }
         e => e,
     }
+}
+
+/// Snaps a place for a field, naming what it is.
+type PlaceFn<'a> = dyn Fn(String, Place, &str) -> Result<(NodeId, f64)> + 'a;
+
+/// Resolve `[[patrols]]`: stations and waypoints by name or coordinates;
+/// an `auto = true` entry becomes the loops the designer proposes.
+fn resolve_patrols(
+    ck: &Check<'_>,
+    file: &ScenarioFile,
+    net: &Network,
+    stations: &[Station],
+    hotspots: &[Hotspot],
+    place: &PlaceFn<'_>,
+) -> Result<Vec<Patrol>> {
+    let mut out = Vec::new();
+    let mut names = BTreeSet::new();
+    let mut autos = 0;
+    for (i, p) in file.patrols.iter().enumerate() {
+        let field = format!("patrols[{i}]");
+        if !names.insert(p.name.as_str()) {
+            return Err(ck.err(
+                format!("{field}.name"),
+                format!("duplicate patrol name `{}`", p.name),
+            ));
+        }
+        if p.units == 0 {
+            return Err(ck.err(
+                format!("{field}.units"),
+                format!("patrol `{}` has 0 units; it needs at least 1", p.name),
+            ));
+        }
+        if p.auto {
+            autos += 1;
+            if autos > 1 {
+                return Err(ck.err(
+                    format!("{field}.auto"),
+                    "only one [[patrols]] entry may have auto = true",
+                ));
+            }
+            if p.station.is_some() || !p.waypoints.is_empty() {
+                return Err(ck.err(
+                    format!("{field}.auto"),
+                    format!(
+                        "patrol `{}` has auto = true: leave out station and waypoints, \
+                         the loops are designed from all stations and hotspots",
+                        p.name
+                    ),
+                ));
+            }
+            out.extend(auto_patrols(net, stations, hotspots, file, p));
+            continue;
+        }
+        let Some(sname) = &p.station else {
+            return Err(ck.err(
+                format!("{field}.station"),
+                format!("patrol `{}` needs a home station (or auto = true)", p.name),
+            ));
+        };
+        let Some(station) = stations.iter().position(|s| &s.name == sname) else {
+            return Err(ck.err(
+                format!("{field}.station"),
+                format!("patrol `{}`: no station is named `{sname}`", p.name),
+            ));
+        };
+        if p.waypoints.is_empty() {
+            return Err(ck.err(
+                format!("{field}.waypoints"),
+                format!("patrol `{}` has no waypoints", p.name),
+            ));
+        }
+        let mut waypoints = Vec::with_capacity(p.waypoints.len());
+        for (k, w) in p.waypoints.iter().enumerate() {
+            let wf = format!("{field}.waypoints[{k}]");
+            waypoints.push(match w {
+                WaypointSpec::Name(n) => {
+                    if let Some(h) = hotspots.iter().position(|h| &h.name == n) {
+                        Waypoint {
+                            node: hotspots[h].node,
+                            hotspot: Some(h),
+                            label: n.clone(),
+                        }
+                    } else if let Some(s) = stations.iter().find(|s| &s.name == n) {
+                        Waypoint {
+                            node: s.node,
+                            hotspot: None,
+                            label: n.clone(),
+                        }
+                    } else {
+                        return Err(ck.err(
+                            wf,
+                            format!("patrol `{}`: no hotspot or station is named `{n}`", p.name),
+                        ));
+                    }
+                }
+                WaypointSpec::Point { lon, lat } => {
+                    let at = Place {
+                        node: None,
+                        lon: Some(*lon),
+                        lat: Some(*lat),
+                    };
+                    let (node, _) = place(wf, at, &p.name)?;
+                    Waypoint {
+                        node,
+                        hotspot: None,
+                        label: format!("({lon}, {lat})"),
+                    }
+                }
+            });
+        }
+        out.push(Patrol {
+            name: p.name.clone(),
+            station,
+            units: p.units,
+            waypoints,
+            rejoin: p.rejoin,
+        });
+    }
+    Ok(out)
+}
+
+/// The loops the designer proposes, as patrols named after the auto entry.
+fn auto_patrols(
+    net: &Network,
+    stations: &[Station],
+    hotspots: &[Hotspot],
+    file: &ScenarioFile,
+    spec: &super::file::PatrolSpec,
+) -> Vec<Patrol> {
+    let snodes: Vec<NodeId> = stations.iter().map(|s| s.node).collect();
+    let hnodes: Vec<NodeId> = hotspots.iter().map(|h| h.node).collect();
+    let design =
+        crate::analysis::patrol_design::design(net, &snodes, &hnodes, file.targets.patrol_loop_s);
+    let station_names: Vec<String> = stations.iter().map(|s| s.name.clone()).collect();
+    let names = design.loop_names(&station_names);
+    design
+        .loops
+        .iter()
+        .zip(names)
+        .map(|(l, name)| {
+            let st = &stations[l.station];
+            let mut waypoints = vec![Waypoint {
+                node: st.node,
+                hotspot: None,
+                label: st.name.clone(),
+            }];
+            waypoints.extend(l.hotspots.iter().map(|&h| Waypoint {
+                node: hotspots[h].node,
+                hotspot: Some(h),
+                label: hotspots[h].name.clone(),
+            }));
+            Patrol {
+                name: format!("{}: {name}", spec.name),
+                station: l.station,
+                units: spec.units,
+                waypoints,
+                rejoin: spec.rejoin,
+            }
+        })
+        .collect()
 }
 
 fn resolve_place(

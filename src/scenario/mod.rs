@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use crate::demand::Demand;
 use crate::network::{Network, NodeId};
-pub use file::{HotspotKind, ScenarioFile, ServiceDist, SimulationSection, TargetsSection};
+pub use file::{HotspotKind, Rejoin, ScenarioFile, ServiceDist, SimulationSection, TargetsSection};
 
 /// The scenario shipped with patrolsim and run by `patrolsim demo`.
 pub const DEFAULT_SCENARIO: &str = include_str!("../../scenarios/default.toml");
@@ -49,6 +49,41 @@ pub struct Hotspot {
     pub revisit_s: f64,
 }
 
+/// A waypoint of a patrol loop, resolved to a node.
+#[derive(Clone, Debug)]
+pub struct Waypoint {
+    /// Node it sits at.
+    pub node: NodeId,
+    /// The hotspot it is, if any (index into the scenario's hotspots).
+    pub hotspot: Option<usize>,
+    /// Hotspot or station name, or the coordinates as written.
+    pub label: String,
+}
+
+/// A patrol loop resolved to nodes.
+#[derive(Clone, Debug)]
+pub struct Patrol {
+    /// Unique name.
+    pub name: String,
+    /// Home station (index into the scenario's stations).
+    pub station: usize,
+    /// Units driving the loop.
+    pub units: u32,
+    /// Waypoints in driving order; the loop closes from the last to the first.
+    pub waypoints: Vec<Waypoint>,
+    /// Where a unit goes after a call.
+    pub rejoin: Rejoin,
+}
+
+/// What a unit is: a station's response unit or a patrol unit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UnitSpec {
+    /// Home station.
+    pub station: usize,
+    /// The loop it drives, for patrol units.
+    pub patrol: Option<usize>,
+}
+
 /// A resolved scenario.
 #[derive(Clone, Debug)]
 pub struct Scenario {
@@ -64,6 +99,8 @@ pub struct Scenario {
     pub stations: Vec<Station>,
     /// Hotspots in file order.
     pub hotspots: Vec<Hotspot>,
+    /// Patrol loops (explicit ones in file order, then designed ones).
+    pub patrols: Vec<Patrol>,
     /// Demand model.
     pub demand: Demand,
     /// On-scene time distribution per priority (index 0 = priority 1).
@@ -79,14 +116,34 @@ pub struct Scenario {
 impl Scenario {
     /// Total number of units.
     pub fn unit_count(&self) -> usize {
-        self.stations.iter().map(|s| s.units as usize).sum()
+        self.stations
+            .iter()
+            .map(|s| s.units as usize)
+            .sum::<usize>()
+            + self.patrols.iter().map(|p| p.units as usize).sum::<usize>()
     }
 
-    /// The station of each unit: units are numbered station by station, in file order.
-    pub fn unit_stations(&self) -> Vec<usize> {
+    /// Every unit, in index order: the stations' response units station by
+    /// station in file order, then the patrol units loop by loop.
+    pub fn units(&self) -> Vec<UnitSpec> {
         let mut out = Vec::with_capacity(self.unit_count());
         for (i, s) in self.stations.iter().enumerate() {
-            out.extend(std::iter::repeat_n(i, s.units as usize));
+            out.extend(std::iter::repeat_n(
+                UnitSpec {
+                    station: i,
+                    patrol: None,
+                },
+                s.units as usize,
+            ));
+        }
+        for (i, p) in self.patrols.iter().enumerate() {
+            out.extend(std::iter::repeat_n(
+                UnitSpec {
+                    station: p.station,
+                    patrol: Some(i),
+                },
+                p.units as usize,
+            ));
         }
         out
     }

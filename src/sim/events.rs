@@ -4,6 +4,8 @@
 //! unit; metrics, traces and animations are [`Observer`]s and never reach
 //! into the engine's state.
 
+use super::units::Route;
+
 /// A state change, emitted at the time it happens.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum SimEvent {
@@ -47,12 +49,45 @@ pub enum SimEvent {
         /// The unit.
         unit: u32,
     },
+    /// A patrol unit reached a waypoint of its loop.
+    PatrolPass {
+        /// The unit.
+        unit: u32,
+        /// The loop.
+        patrol: u32,
+        /// Index of the waypoint in the loop.
+        waypoint: u32,
+    },
+    /// A unit standing at a post left it for a call.
+    PatrolLeave {
+        /// The unit.
+        unit: u32,
+        /// The loop.
+        patrol: u32,
+        /// Index of the waypoint.
+        waypoint: u32,
+    },
+    /// A patrol unit, done with a call, heads back to its loop.
+    Rejoining {
+        /// The unit.
+        unit: u32,
+        /// The loop.
+        patrol: u32,
+        /// The waypoint it heads for.
+        waypoint: u32,
+    },
 }
 
 /// Something that watches a run.
 pub trait Observer {
     /// Called for every event, in order of time.
     fn event(&mut self, t: f64, ev: &SimEvent);
+
+    /// Called whenever a unit starts a drive at time `t` (the route may have
+    /// begun earlier, for units already on a loop at the start). The unit
+    /// follows it until its next drive starts; between drives it stands at
+    /// the last drive's destination (at first: its station).
+    fn route(&mut self, _t: f64, _unit: u32, _route: &Route) {}
 }
 
 impl Observer for () {
@@ -63,5 +98,10 @@ impl<A: Observer, B: Observer> Observer for (A, B) {
     fn event(&mut self, t: f64, ev: &SimEvent) {
         self.0.event(t, ev);
         self.1.event(t, ev);
+    }
+
+    fn route(&mut self, t: f64, unit: u32, route: &Route) {
+        self.0.route(t, unit, route);
+        self.1.route(t, unit, route);
     }
 }

@@ -171,6 +171,21 @@ pub enum UnitState {
         /// The drive.
         route: Route,
     },
+    /// Driving its patrol loop towards waypoint `wp` (also when rejoining
+    /// the loop after a call); available.
+    Patrolling {
+        /// The drive to the waypoint.
+        route: Route,
+        /// Index of the waypoint it is heading for.
+        wp: u32,
+    },
+    /// Standing at the only place of a loop that takes no time to drive; available.
+    Posted {
+        /// Index of the waypoint.
+        wp: u32,
+        /// Its node.
+        node: NodeId,
+    },
 }
 
 /// A response unit.
@@ -182,24 +197,46 @@ pub struct Unit {
     pub home: NodeId,
     /// Current state.
     pub state: UnitState,
-    /// Bumped on every dispatch, so that a stale "home" event is ignored.
+    /// Bumped whenever the unit's plan changes, so that stale events are ignored.
     pub epoch: u32,
+    /// The loop it drives, for patrol units.
+    pub patrol: Option<u32>,
+    /// For patrol units: the waypoint it was heading for when last dispatched.
+    pub resume_wp: u32,
 }
 
 impl Unit {
+    /// A unit of `station` waiting there (a station unit at the start).
+    pub fn at_station(station: u32, home: NodeId) -> Unit {
+        Unit {
+            station,
+            home,
+            state: UnitState::Idle,
+            epoch: 0,
+            patrol: None,
+            resume_wp: 0,
+        }
+    }
+
     /// True when the unit can take a call now.
     pub fn available(&self) -> bool {
-        matches!(self.state, UnitState::Idle | UnitState::Returning { .. })
+        matches!(
+            self.state,
+            UnitState::Idle
+                | UnitState::Returning { .. }
+                | UnitState::Patrolling { .. }
+                | UnitState::Posted { .. }
+        )
     }
 
     /// Where the unit is at time `t`.
     pub fn locate(&self, net: &Network, t: f64) -> Loc {
         match &self.state {
             UnitState::Idle => Loc::AtNode(self.home),
-            UnitState::OnScene { node, .. } => Loc::AtNode(*node),
-            UnitState::Responding { route, .. } | UnitState::Returning { route } => {
-                route.locate(net, t)
-            }
+            UnitState::OnScene { node, .. } | UnitState::Posted { node, .. } => Loc::AtNode(*node),
+            UnitState::Responding { route, .. }
+            | UnitState::Returning { route }
+            | UnitState::Patrolling { route, .. } => route.locate(net, t),
         }
     }
 }

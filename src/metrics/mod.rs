@@ -6,12 +6,17 @@
 //! writes. Only calls that arrive at or after `warmup_s` count; busy time and
 //! queue length are measured over `[warmup_s, horizon_s)`. Percentiles use the
 //! nearest-rank method, so every figure is the response time of a real call.
+//! Patrol figures (lap times, gaps between passes at hotspots) count laps and
+//! gaps that begin and end within the window.
+
+pub mod presence;
 
 use serde::Serialize;
 
 use crate::demand::Call;
 use crate::scenario::Scenario;
 use crate::sim::events::{Observer, SimEvent};
+use crate::sim::Prepared;
 
 /// Collects what happens in a run.
 #[derive(Clone, Debug)]
@@ -35,12 +40,40 @@ pub struct Recorder {
     q_last: f64,
     q_area: f64,
     q_max: usize,
+    /// Hotspot of each waypoint of each loop.
+    loop_hotspots: Vec<Vec<Option<usize>>>,
+    /// Loops that take no time to drive (posts).
+    posts: Vec<bool>,
+    /// Per hotspot: intervals `(arrive, leave)` of patrol units at it.
+    pub passes: Vec<Vec<(f64, f64)>>,
+    /// Per unit: an open stay at a post, `(hotspot, since)`.
+    posted: Vec<Option<(usize, f64)>>,
+    /// Per unit: its last pass of waypoint 0.
+    last_start: Vec<f64>,
+    /// Per loop: observed lap times within the window.
+    pub laps: Vec<Vec<f64>>,
 }
 
 impl Recorder {
-    /// A recorder for `calls` calls and `units` units.
-    pub fn new(calls: usize, units: usize, warmup_s: f64, horizon_s: f64) -> Recorder {
+    /// A recorder for `calls` calls and `units` units, over the window
+    /// `[warmup_s, horizon_s)`, for loops whose waypoints are the given
+    /// hotspots, and `hotspots` hotspots in all.
+    pub fn new(
+        calls: usize,
+        units: usize,
+        warmup_s: f64,
+        horizon_s: f64,
+        loop_hotspots: Vec<Vec<Option<usize>>>,
+        posts: Vec<bool>,
+        hotspots: usize,
+    ) -> Recorder {
         Recorder {
+            posts,
+            laps: vec![Vec::new(); loop_hotspots.len()],
+            loop_hotspots,
+            passes: vec![Vec::new(); hotspots],
+            posted: vec![None; units],
+            last_start: vec![f64::NAN; units],
             warmup_s,
             horizon_s,
             dispatch_s: vec![f64::NAN; calls],
@@ -64,6 +97,15 @@ impl Recorder {
     fn queue_to(&mut self, t: f64) {
         self.q_area += self.q_len as f64 * self.clip(self.q_last, t);
         self.q_last = t;
+    }
+
+    /// Close stays at posts that last until the end of the run.
+    pub fn finish(&mut self, end: f64) {
+        for p in self.posted.iter_mut() {
+            if let Some((h, since)) = p.take() {
+                self.passes[h].push((since, end));
+            }
+        }
     }
 }
 
@@ -101,7 +143,32 @@ impl Observer for Recorder {
                 self.busy_s[unit as usize] += self.clip(from, t);
                 self.busy_from[unit as usize] = f64::NAN;
             }
-            SimEvent::Returning { .. } | SimEvent::Home { .. } => {}
+            SimEvent::PatrolPass {
+                unit,
+                patrol,
+                waypoint,
+            } => {
+                let hotspot = self.loop_hotspots[patrol as usize][waypoint as usize];
+                let is_post = self.posts[patrol as usize];
+                match hotspot {
+                    Some(h) if is_post => self.posted[unit as usize] = Some((h, t)),
+                    Some(h) => self.passes[h].push((t, t)),
+                    None => {}
+                }
+                if waypoint == 0 && !is_post {
+                    let last = self.last_start[unit as usize];
+                    if last >= self.warmup_s && t <= self.horizon_s {
+                        self.laps[patrol as usize].push(t - last);
+                    }
+                    self.last_start[unit as usize] = t;
+                }
+            }
+            SimEvent::PatrolLeave { unit, .. } => {
+                if let Some((h, since)) = self.posted[unit as usize].take() {
+                    self.passes[h].push((since, t));
+                }
+            }
+            SimEvent::Returning { .. } | SimEvent::Home { .. } | SimEvent::Rejoining { .. } => {}
         }
     }
 }
@@ -121,6 +188,10 @@ pub struct CallRecord {
     pub unit: u32,
     /// That unit's station.
     pub station: String,
+    /// `station` (a station's response unit) or `patrol` (a unit taken off its loop).
+    pub unit_kind: &'static str,
+    /// The loop of a patrol unit (empty for station units).
+    pub patrol: String,
     /// Dispatch time, seconds.
     pub dispatch_s: f64,
     /// Arrival on scene, seconds.
@@ -148,6 +219,10 @@ pub struct UnitRecord {
     pub unit: u32,
     /// Its station.
     pub station: String,
+    /// `station` or `patrol`.
+    pub kind: &'static str,
+    /// Its loop, for patrol units.
+    pub patrol: String,
     /// Counted calls it served.
     pub calls_served: u32,
     /// Time from dispatch to clear within the measured window, seconds.
@@ -329,6 +404,35 @@ pub struct Summary {
     pub utilisation: Utilisation,
     /// The queue.
     pub queue: QueueStats,
+    /// The verdict on the patrol loops.
+    pub patrol: PatrolVerdict,
+    /// Response target met and every loop meets the lap target.
+    pub layout_meets: bool,
+    /// Per loop.
+    pub loops: Vec<LoopStats>,
+    /// Per hotspot.
+    pub hotspots: Vec<HotspotStats>,
+}
+
+/// The verdict on the patrol loops.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct PatrolVerdict {
+    /// Number of loops.
+    pub loops: usize,
+    /// Loops that meet the lap target.
+    pub loops_meeting: usize,
+    /// Units on loops.
+    pub patrol_units: usize,
+    /// The lap target, seconds.
+    pub loop_target_s: f64,
+    /// Number of hotspots.
+    pub hotspots: usize,
+    /// Hotspots that are a waypoint of some loop.
+    pub hotspots_on_loops: usize,
+    /// Hotspots whose revisit gaps meet their limit.
+    pub hotspots_meeting: usize,
+    /// Every loop meets the lap target (`null` without loops).
+    pub meets: Option<bool>,
 }
 
 /// All results of one run.
@@ -348,12 +452,23 @@ fn share(k: usize, n: usize) -> Option<f64> {
 
 impl Outcome {
     /// Build the results from the calls and what the recorder saw.
-    pub fn new(scn: &Scenario, calls: &[Call], rec: &Recorder, rep: u64) -> Outcome {
+    pub fn new(
+        scn: &Scenario,
+        prepared: &Prepared,
+        calls: &[Call],
+        rec: &Recorder,
+        presence: &[f64],
+        rep: u64,
+    ) -> Outcome {
         let net = &scn.net;
-        let unit_station = scn.unit_stations();
+        let specs = scn.units();
+        let kind = |u: usize| match specs.get(u).and_then(|s| s.patrol) {
+            Some(p) => ("patrol", scn.patrols[p].name.clone()),
+            None => ("station", String::new()),
+        };
         let target = scn.targets.response_s;
         let warm = scn.sim.warmup_s;
-        let mut served = vec![0u32; unit_station.len()];
+        let mut served = vec![0u32; specs.len()];
         let records: Vec<CallRecord> = calls
             .iter()
             .enumerate()
@@ -364,16 +479,19 @@ impl Outcome {
                     served[unit as usize] += 1;
                 }
                 let response_s = rec.arrive_s[i] - c.time_s;
+                let (unit_kind, patrol) = kind(unit as usize);
                 CallRecord {
                     id: c.id,
                     time_s: c.time_s,
                     priority: c.priority,
                     node: net.ext_id[c.node.idx()],
                     unit,
-                    station: unit_station
+                    station: specs
                         .get(unit as usize)
-                        .map(|&s| scn.stations[s].name.clone())
+                        .map(|s| scn.stations[s.station].name.clone())
                         .unwrap_or_default(),
+                    unit_kind,
+                    patrol,
                     dispatch_s: rec.dispatch_s[i],
                     arrive_s: rec.arrive_s[i],
                     clear_s: rec.clear_s[i],
@@ -387,18 +505,25 @@ impl Outcome {
             })
             .collect();
         let window = scn.sim.horizon_s - warm;
-        let units: Vec<UnitRecord> = unit_station
+        let units: Vec<UnitRecord> = specs
             .iter()
             .enumerate()
-            .map(|(u, &s)| UnitRecord {
-                unit: u as u32,
-                station: scn.stations[s].name.clone(),
-                calls_served: served[u],
-                busy_s: rec.busy_s[u],
-                utilisation: rec.busy_s[u] / window,
+            .map(|(u, s)| {
+                let (kind, patrol) = kind(u);
+                UnitRecord {
+                    unit: u as u32,
+                    station: scn.stations[s.station].name.clone(),
+                    kind,
+                    patrol,
+                    calls_served: served[u],
+                    busy_s: rec.busy_s[u],
+                    utilisation: rec.busy_s[u] / window,
+                }
             })
             .collect();
-        let summary = summarise(scn, &records, &units, rec, rep);
+        let loops = loop_stats(scn, prepared, rec);
+        let hotspots = hotspot_stats(scn, prepared, rec, presence);
+        let summary = summarise(scn, &records, &units, rec, rep, loops, hotspots);
         Outcome {
             calls: records,
             units,
@@ -407,12 +532,154 @@ impl Outcome {
     }
 }
 
+/// Figures for one patrol loop.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct LoopStats {
+    /// Loop name.
+    pub name: String,
+    /// Home station.
+    pub station: String,
+    /// Units on the loop.
+    pub units: u32,
+    /// Waypoints, in driving order.
+    pub waypoints: Vec<String>,
+    /// Where units rejoin after a call.
+    pub rejoin: &'static str,
+    /// Undisturbed lap time, seconds.
+    pub static_lap_s: f64,
+    /// Observed laps (waypoint 0 to waypoint 0 by one unit, calls included), seconds.
+    pub laps: Stats,
+    /// Share of observed laps within the lap target.
+    pub laps_within_target: Option<f64>,
+    /// Static lap within the target, and the share of observed laps within it
+    /// at least the compliance goal (a post, with no lap, meets it).
+    pub meets: bool,
+}
+
+/// Figures for one hotspot.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct HotspotStats {
+    /// Hotspot name.
+    pub name: String,
+    /// Kind of place.
+    pub kind: &'static str,
+    /// Longest allowed gap between passes, seconds.
+    pub revisit_s: f64,
+    /// Loops that have it as a waypoint.
+    pub loops: usize,
+    /// Patrol passes within the window (a stay at a post counts once).
+    pub passes: usize,
+    /// Gaps between consecutive passes, both within the window, seconds.
+    pub gaps_s: Stats,
+    /// Share of those gaps within `revisit_s`.
+    pub gaps_within_revisit: Option<f64>,
+    /// Longest time without a patrol unit there, including the stretches
+    /// before the first and after the last pass in the window, seconds.
+    pub longest_without_s: f64,
+    /// Share of the window with some unit (of any kind) within the presence radius.
+    pub presence: f64,
+    /// On a loop, and the share of gaps within `revisit_s` at least the compliance goal.
+    pub meets: bool,
+}
+
+fn loop_stats(scn: &Scenario, prepared: &Prepared, rec: &Recorder) -> Vec<LoopStats> {
+    let target = scn.targets.patrol_loop_s;
+    scn.patrols
+        .iter()
+        .zip(&prepared.loops)
+        .zip(&rec.laps)
+        .map(|((p, plan), laps)| {
+            let within = share(laps.iter().filter(|&&l| l <= target).count(), laps.len());
+            let meets = plan.lap_s <= target
+                && (plan.is_post() || within.is_some_and(|w| w >= scn.targets.compliance));
+            LoopStats {
+                name: p.name.clone(),
+                station: scn.stations[p.station].name.clone(),
+                units: p.units,
+                waypoints: p.waypoints.iter().map(|w| w.label.clone()).collect(),
+                rejoin: p.rejoin.name(),
+                static_lap_s: plan.lap_s,
+                laps: Stats::of(laps.clone()),
+                laps_within_target: within,
+                meets,
+            }
+        })
+        .collect()
+}
+
+/// Merge pass intervals and measure the gaps between them within the window.
+fn gaps(passes: &[(f64, f64)], w0: f64, w1: f64) -> (usize, Vec<f64>, f64) {
+    let mut iv: Vec<(f64, f64)> = passes
+        .iter()
+        .copied()
+        .filter(|&(a, b)| b >= w0 && a <= w1)
+        .collect();
+    iv.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    let mut merged: Vec<(f64, f64)> = Vec::new();
+    for (a, b) in iv {
+        match merged.last_mut() {
+            Some(last) if a <= last.1 => last.1 = last.1.max(b),
+            _ => merged.push((a, b)),
+        }
+    }
+    let gaps: Vec<f64> = merged.windows(2).map(|w| w[1].0 - w[0].1).collect();
+    let longest = match (merged.first(), merged.last()) {
+        (Some(f), Some(l)) => gaps
+            .iter()
+            .copied()
+            .fold((f.0 - w0).max(w1 - l.1).max(0.0), f64::max),
+        _ => w1 - w0,
+    };
+    (merged.len(), gaps, longest)
+}
+
+fn hotspot_stats(
+    scn: &Scenario,
+    prepared: &Prepared,
+    rec: &Recorder,
+    presence: &[f64],
+) -> Vec<HotspotStats> {
+    let (w0, w1) = (scn.sim.warmup_s, scn.sim.horizon_s);
+    scn.hotspots
+        .iter()
+        .enumerate()
+        .map(|(h, hs)| {
+            let loops = prepared
+                .loops
+                .iter()
+                .filter(|l| l.hotspots.contains(&Some(h)))
+                .count();
+            let (passes, gaps, longest) = gaps(&rec.passes[h], w0, w1);
+            let within = share(
+                gaps.iter().filter(|&&g| g <= hs.revisit_s).count(),
+                gaps.len(),
+            );
+            HotspotStats {
+                name: hs.name.clone(),
+                kind: hs.kind.name(),
+                revisit_s: hs.revisit_s,
+                loops,
+                passes,
+                gaps_s: Stats::of(gaps),
+                gaps_within_revisit: within,
+                longest_without_s: longest,
+                presence: presence.get(h).copied().unwrap_or(0.0),
+                meets: loops > 0
+                    && (within.is_some_and(|w| w >= scn.targets.compliance)
+                        || (passes > 0 && longest <= hs.revisit_s)),
+            }
+        })
+        .collect()
+}
+
 fn summarise(
     scn: &Scenario,
     records: &[CallRecord],
     units: &[UnitRecord],
     rec: &Recorder,
     rep: u64,
+    loops: Vec<LoopStats>,
+    hotspots: Vec<HotspotStats>,
 ) -> Summary {
     let counted: Vec<&CallRecord> = records.iter().filter(|r| r.counted).collect();
     let n = counted.len();
@@ -490,6 +757,20 @@ fn summarise(
             min: utils.iter().copied().fold(f64::INFINITY, f64::min),
             max: utils.iter().copied().fold(0.0, f64::max),
         },
+        patrol: PatrolVerdict {
+            loops: loops.len(),
+            loops_meeting: loops.iter().filter(|l| l.meets).count(),
+            patrol_units: units.iter().filter(|u| u.kind == "patrol").count(),
+            loop_target_s: scn.targets.patrol_loop_s,
+            hotspots: hotspots.len(),
+            hotspots_on_loops: hotspots.iter().filter(|h| h.loops > 0).count(),
+            hotspots_meeting: hotspots.iter().filter(|h| h.meets).count(),
+            meets: (!loops.is_empty()).then(|| loops.iter().all(|l| l.meets)),
+        },
+        layout_meets: compliance.is_some_and(|c| c >= scn.targets.compliance)
+            && loops.iter().all(|l| l.meets),
+        loops,
+        hotspots,
         queue: QueueStats {
             calls_queued: queued,
             share_queued: share(queued, n),

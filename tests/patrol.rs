@@ -1,0 +1,231 @@
+//! Patrol loops on a hand-built graph where every lap, position and gap can
+//! be worked out by hand.
+//!
+//! A one-way square 1 -> 2 -> 3 -> 4 -> 1: planar coordinates (0,0),
+//! (100,0), (100,100), (0,100); edges of 10, 10, 15 and 15 s. A spur 4 <-> 5
+//! of 1,000 s each way holds the station, far from everything. Hotspot A is
+//! at node 1 and B at node 3; the loop [A, B] drives 1 -> 2 -> 3 (20 s) and
+//! 3 -> 4 -> 1 (30 s): a lap of 50 s.
+
+use std::path::Path;
+
+use patrolsim::metrics::{CallRecord, Outcome};
+use patrolsim::scenario::{load, Scenario};
+use patrolsim::sim::events::{Observer, SimEvent};
+use patrolsim::sim::units::Route;
+use patrolsim::sim::{self, Engine, Prepared};
+
+use crate::common::{temp_dir, write};
+
+fn square(dir: &Path, calls: &str, extra: &str) -> Scenario {
+    write(
+        dir,
+        "nodes.csv",
+        "id,x,y\n1,0,0\n2,100,0\n3,100,100\n4,0,100\n5,-1000,100\n",
+    );
+    write(
+        dir,
+        "edges.csv",
+        "u,v,length,travel_time\n1,2,100,10\n2,3,100,10\n3,4,100,15\n4,1,100,15\n4,5,1000,1000\n5,4,1000,1000\n",
+    );
+    write(dir, "calls.csv", calls);
+    let text = format!(
+        r#"
+[network]
+nodes = "nodes.csv"
+edges = "edges.csv"
+coordinates = "planar"
+
+[[stations]]
+name = "Far"
+node = 5
+
+[[hotspots]]
+name = "A"
+node = 1
+
+[[hotspots]]
+name = "B"
+kind = "hospital"
+node = 3
+
+[[patrols]]
+name = "Square"
+station = "Far"
+waypoints = ["A", "B"]
+{extra}
+[demand]
+replay = "calls.csv"
+
+[dispatch]
+call_handling_s = 60
+
+[targets]
+patrol_loop_s = 60
+
+[simulation]
+horizon_s = 1000
+"#
+    );
+    load::from_path(&write(dir, "s.toml", &text)).unwrap()
+}
+
+fn run(scn: &Scenario) -> Outcome {
+    let prep = Prepared::new(scn);
+    sim::run(scn, &prep, 0).unwrap()
+}
+
+/// Records every drive, to ask where a unit was at any time.
+#[derive(Default)]
+struct Drives(Vec<(f64, u32, Route)>, Vec<(f64, SimEvent)>);
+
+impl Observer for Drives {
+    fn event(&mut self, t: f64, ev: &SimEvent) {
+        self.1.push((t, *ev));
+    }
+    fn route(&mut self, t: f64, unit: u32, route: &Route) {
+        self.0.push((t, unit, route.clone()));
+    }
+}
+
+fn position(scn: &Scenario, d: &Drives, unit: u32, t: f64) -> [f64; 2] {
+    let (_, _, r) =
+        d.0.iter()
+            .rfind(|(s, u, _)| *u == unit && *s <= t)
+            .expect("the unit has driven");
+    r.locate(&scn.net, t).position(&scn.net)
+}
+
+#[test]
+fn loop_lap_time_and_positions_are_exact() {
+    let d = temp_dir("patrol-positions");
+    // One call at the far station's node, answered by the station unit.
+    let scn = square(&d, "id,time_s,node,service_s\n1,500,5,10\n", "");
+    let prep = Prepared::new(&scn);
+    assert_eq!(prep.loops[0].leg_s, vec![20.0, 30.0]);
+    assert_eq!(prep.loops[0].lap_s, 50.0);
+    let calls = scn.demand.calls(&scn.service, 1, 0, scn.sim.horizon_s);
+    let drives = Engine::new(&scn, &prep, &calls, Drives::default())
+        .run()
+        .unwrap();
+    // Unit 1 is the patrol unit (unit 0 is the station's).
+    let at = |t: f64, want: [f64; 2]| {
+        let p = position(&scn, &drives, 1, t);
+        assert!(
+            (p[0] - want[0]).abs() < 1e-9 && (p[1] - want[1]).abs() < 1e-9,
+            "at {t} s: {p:?}, want {want:?}"
+        );
+    };
+    at(5.0, [50.0, 0.0]);
+    at(20.0, [100.0, 100.0]);
+    at(27.5, [50.0, 100.0]);
+    at(62.0, [100.0, 20.0]);
+    at(1000.0, [0.0, 0.0]);
+    at(992.5, [0.0, 50.0]);
+    // It passes B at 20, 70, 120, ... and A at 50, 100, ...
+    let passes: Vec<(f64, u32)> = drives
+        .1
+        .iter()
+        .filter_map(|(t, e)| match e {
+            SimEvent::PatrolPass { waypoint, .. } => Some((*t, *waypoint)),
+            _ => None,
+        })
+        .take(4)
+        .collect();
+    assert_eq!(passes, vec![(20.0, 1), (50.0, 0), (70.0, 1), (100.0, 0)]);
+}
+
+#[test]
+fn undisturbed_loop_gaps_equal_the_lap() {
+    let d = temp_dir("patrol-gaps");
+    let out = run(&square(&d, "id,time_s,node,service_s\n1,500,5,10\n", ""));
+    let s = &out.summary;
+    let l = &s.loops[0];
+    assert_eq!(l.static_lap_s, 50.0);
+    assert_eq!(l.laps.n, 19); // passes of A at 50, 100, ..., 1000
+    assert_eq!((l.laps.mean, l.laps.max), (Some(50.0), Some(50.0)));
+    assert!(l.meets);
+    for h in &s.hotspots {
+        assert_eq!(h.loops, 1);
+        assert_eq!(h.gaps_s.max, Some(50.0), "{}", h.name);
+        assert_eq!(h.gaps_s.p50, Some(50.0), "{}", h.name);
+        assert_eq!(h.gaps_within_revisit, Some(1.0));
+        assert!(h.meets);
+    }
+    // A: passes at 50..=1000 (20), the first 50 s and none after: longest 50.
+    assert_eq!(s.hotspots[0].passes, 20);
+    assert_eq!(s.hotspots[0].longest_without_s, 50.0);
+    assert_eq!(s.patrol.meets, Some(true));
+    // The call went to the station unit.
+    assert_eq!(out.calls[0].unit_kind, "station");
+}
+
+#[test]
+fn patrol_unit_is_dispatched_from_mid_edge_and_resumes_its_loop() {
+    let d = temp_dir("patrol-dispatch");
+    // The call at node 3 becomes dispatchable at 45 + 60 = 105. The patrol
+    // unit left A at 100 and is half-way along 1 -> 2 (5 s left): it reaches
+    // 2 at 110 and 3 at 120. The station unit is over 1,000 s away.
+    let out = run(&square(&d, "id,time_s,node,service_s\n1,45,3,30\n", ""));
+    let c: &CallRecord = &out.calls[0];
+    assert_eq!(
+        (c.unit, c.unit_kind, c.patrol.as_str()),
+        (1, "patrol", "Square")
+    );
+    assert_eq!((c.dispatch_s, c.arrive_s, c.clear_s), (105.0, 120.0, 150.0));
+    assert_eq!(c.response_s, 75.0);
+    // It was heading for B (node 3) and is there: it passes B at 150 and A
+    // at 180, so the lap from 100 to 180 took 80 s, over the 60 s target.
+    let l = &out.summary.loops[0];
+    assert_eq!(l.laps.max, Some(80.0));
+    assert_eq!(l.laps.n, 18);
+    let b = &out.summary.hotspots[1];
+    // B passes: 20, 70, then 150 (not 120), then every 50 s up to 1,000:
+    // 20 passes, 19 gaps, one of them 80 s.
+    assert_eq!(b.passes, 20);
+    assert_eq!(b.gaps_s.max, Some(80.0));
+    assert_eq!(b.gaps_within_revisit, Some(18.0 / 19.0));
+}
+
+#[test]
+fn a_single_waypoint_loop_is_a_post_with_constant_presence() {
+    let d = temp_dir("patrol-post");
+    let text = "[[patrols]]\nname = \"Post\"\nstation = \"Far\"\nwaypoints = [\"B\"]\n";
+    let out = run(&square(&d, "id,time_s,node,service_s\n1,500,5,10\n", text));
+    let s = &out.summary;
+    let post = &s.loops[1];
+    assert_eq!(post.static_lap_s, 0.0);
+    assert!(post.meets);
+    // B has a unit standing on it all the time.
+    assert_eq!(s.hotspots[1].presence, 1.0);
+    assert_eq!(s.hotspots[1].longest_without_s, 0.0);
+    assert!(s.hotspots[1].meets);
+}
+
+#[test]
+fn presence_counts_time_within_the_radius() {
+    let d = temp_dir("patrol-presence");
+    // Radius 50 m around A (0,0): the patrol unit is within it for the last
+    // 7.5 s of 4 -> 1 (15 s over 100 m) and the first 5 s of 1 -> 2: 12.5 s
+    // of every 50 s lap, a quarter of the time. Likewise at B (last 5 s of
+    // 2 -> 3, first 7.5 s of 3 -> 4). The station unit stays far away.
+    let mut scn = square(&d, "id,time_s,node,service_s\n1,500,5,10\n", "");
+    scn.targets.presence_radius_m = 50.0;
+    let out = run(&scn);
+    for h in &out.summary.hotspots {
+        assert!(
+            (h.presence - 0.25).abs() < 1e-9,
+            "{}: {}",
+            h.name,
+            h.presence
+        );
+    }
+    // With a radius that takes in the whole square, someone is always there.
+    scn.targets.presence_radius_m = 150.0;
+    let out = run(&scn);
+    assert!(out
+        .summary
+        .hotspots
+        .iter()
+        .all(|h| (h.presence - 1.0).abs() < 1e-9));
+}
