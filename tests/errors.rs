@@ -1136,3 +1136,114 @@ fn too_many_units_are_rejected() {
         &["s.toml", "stations", "units"],
     );
 }
+
+/// The grid scenario with one hotspot and the given `[[patrols]]` text.
+fn patrol_scenario(patrols: &str) -> String {
+    common::grid_scenario(&format!(
+        "[[hotspots]]\nname = \"H\"\nnode = 16\n\n{patrols}"
+    ))
+}
+
+#[test]
+fn patrol_with_unknown_station_is_rejected() {
+    let dir = grid_dir("patrol-unknown-station");
+    check_fails(
+        &dir,
+        &patrol_scenario("[[patrols]]\nname = \"P\"\nstation = \"Nowhere\"\nwaypoints = [\"H\"]\n"),
+        &["s.toml", "patrols[0].station", "Nowhere"],
+    );
+}
+
+#[test]
+fn patrol_with_unknown_waypoint_is_rejected() {
+    let dir = grid_dir("patrol-unknown-waypoint");
+    check_fails(
+        &dir,
+        &patrol_scenario("[[patrols]]\nname = \"P\"\nstation = \"A\"\nwaypoints = [\"H\", \"Mall\"]\n"),
+        &["s.toml", "patrols[0].waypoints[1]", "Mall"],
+    );
+}
+
+#[test]
+fn patrol_without_waypoints_is_rejected() {
+    let dir = grid_dir("patrol-no-waypoints");
+    check_fails(
+        &dir,
+        &patrol_scenario("[[patrols]]\nname = \"P\"\nstation = \"A\"\n"),
+        &["s.toml", "patrols[0].waypoints"],
+    );
+}
+
+#[test]
+fn patrol_with_zero_units_is_rejected() {
+    let dir = grid_dir("patrol-zero-units");
+    check_fails(
+        &dir,
+        &patrol_scenario(
+            "[[patrols]]\nname = \"P\"\nstation = \"A\"\nunits = 0\nwaypoints = [\"H\"]\n",
+        ),
+        &["s.toml", "patrols[0].units"],
+    );
+}
+
+#[test]
+fn duplicate_patrol_names_are_rejected() {
+    let dir = grid_dir("patrol-duplicate");
+    let p = "[[patrols]]\nname = \"P\"\nstation = \"A\"\nwaypoints = [\"H\"]\n";
+    check_fails(
+        &dir,
+        &patrol_scenario(&format!("{p}\n{p}")),
+        &["s.toml", "patrols[1].name", "duplicate"],
+    );
+}
+
+#[test]
+fn auto_patrol_with_waypoints_is_rejected() {
+    let dir = grid_dir("patrol-auto-waypoints");
+    check_fails(
+        &dir,
+        &patrol_scenario("[[patrols]]\nname = \"P\"\nauto = true\nwaypoints = [\"H\"]\n"),
+        &["s.toml", "patrols[0].auto"],
+    );
+}
+
+#[test]
+fn patrol_waypoint_off_the_map_is_rejected() {
+    let dir = grid_dir("patrol-waypoint-off-map");
+    check_fails(
+        &dir,
+        &patrol_scenario(
+            "[[patrols]]\nname = \"P\"\nstation = \"A\"\nwaypoints = [\"H\", { x = 5000, y = 5000 }]\n",
+        ),
+        &["s.toml", "patrols[0].waypoints[1]", "snap_max_m"],
+    );
+}
+
+#[test]
+fn unknown_rejoin_rule_is_rejected() {
+    let dir = grid_dir("patrol-bad-rejoin");
+    check_fails(
+        &dir,
+        &patrol_scenario(
+            "[[patrols]]\nname = \"P\"\nstation = \"A\"\nwaypoints = [\"H\"]\nrejoin = \"teleport\"\n",
+        ),
+        &["s.toml", "rejoin"],
+    );
+}
+
+#[test]
+fn zero_presence_radius_is_rejected() {
+    let dir = grid_dir("presence-radius");
+    check_fails(
+        &dir,
+        &common::grid_scenario("[targets]\npresence_radius_m = 0\n"),
+        &["s.toml", "targets.presence_radius_m"],
+    );
+}
+
+#[test]
+fn patrols_design_without_hotspots_is_rejected() {
+    let dir = grid_dir("design-no-hotspots");
+    common::write(&dir, "s.toml", &common::grid_scenario(""));
+    fails(&dir, &["patrols", "design", "s.toml"], &["s.toml", "hotspots"]);
+}

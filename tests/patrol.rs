@@ -229,3 +229,97 @@ fn presence_counts_time_within_the_radius() {
         .iter()
         .all(|h| (h.presence - 1.0).abs() < 1e-9));
 }
+
+#[test]
+fn rejoin_resume_and_nearest_differ_as_documented() {
+    // The call at node 4 is dispatchable at 105; the patrol unit (heading for
+    // B) drives 5 s to node 2, then 2 -> 3 -> 4: arrival 135, clear 165.
+    // resume: back to B (4 -> 1 -> 2 -> 3, 35 s) at 200, A at 230: a lap of 130 s.
+    // nearest: A (15 s) at 180, so the lap 100 -> 180 is 80 s; then B at 200.
+    let calls = "id,time_s,node,service_s\n1,45,4,30\n";
+    let d = temp_dir("patrol-rejoin-resume");
+    let resume = run(&square(&d, calls, ""));
+    let d = temp_dir("patrol-rejoin-nearest");
+    let nearest = run(&square(&d, calls, "rejoin = \"nearest\"\n"));
+    for out in [&resume, &nearest] {
+        let c = &out.calls[0];
+        assert_eq!((c.unit_kind, c.arrive_s, c.clear_s), ("patrol", 135.0, 165.0));
+    }
+    assert_eq!(resume.summary.loops[0].laps.max, Some(130.0));
+    assert_eq!(resume.summary.loops[0].rejoin, "resume");
+    assert_eq!(nearest.summary.loops[0].laps.max, Some(80.0));
+    assert_eq!(nearest.summary.loops[0].rejoin, "nearest");
+    // Either way B waits from 70 to 200.
+    for out in [&resume, &nearest] {
+        assert_eq!(out.summary.hotspots[1].gaps_s.max, Some(130.0));
+    }
+}
+
+#[test]
+fn designed_loops_load_back_from_the_written_fragment() {
+    use crate::common::{bin, root};
+    let d = temp_dir("patrol-design-roundtrip");
+    let default = root().join("scenarios/default.toml");
+    let o = bin()
+        .args(["patrols", "design", default.to_str().unwrap(), "--out"])
+        .arg(&d)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("loops"), "{stdout}");
+
+    // The scenario with auto = true ...
+    let auto = load::from_path(&default).unwrap();
+    // ... and the same scenario with the written fragment in its place.
+    let text = std::fs::read_to_string(&default).unwrap();
+    let cut = text.find("[[patrols]]").unwrap();
+    let fragment = std::fs::read_to_string(d.join("patrols.toml")).unwrap();
+    let explicit_path = write(&d, "explicit.toml", &format!("{}\n{fragment}", &text[..cut]));
+    let explicit = load::from_path(&explicit_path).unwrap();
+
+    assert!(!auto.patrols.is_empty());
+    assert_eq!(auto.patrols.len(), explicit.patrols.len());
+    let (pa, pe) = (Prepared::new(&auto), Prepared::new(&explicit));
+    let target = auto.targets.patrol_loop_s;
+    let mut served = vec![0; auto.hotspots.len()];
+    for ((a, e), (la, le)) in auto
+        .patrols
+        .iter()
+        .zip(&explicit.patrols)
+        .zip(pa.loops.iter().zip(&pe.loops))
+    {
+        assert_eq!(a.name, format!("auto: {}", e.name));
+        let wa: Vec<&str> = a.waypoints.iter().map(|w| w.label.as_str()).collect();
+        let we: Vec<&str> = e.waypoints.iter().map(|w| w.label.as_str()).collect();
+        assert_eq!(wa, we);
+        assert_eq!(la.lap_s, le.lap_s);
+        assert!(la.lap_s <= target, "{}: lap {}", a.name, la.lap_s);
+        // Designed loops start at their station.
+        assert_eq!(a.waypoints[0].node, auto.stations[a.station].node);
+        for w in &a.waypoints {
+            if let Some(h) = w.hotspot {
+                served[h] += 1;
+            }
+        }
+    }
+    // Every hotspot of the default city is on exactly one loop.
+    assert!(served.iter().all(|&n| n == 1), "{served:?}");
+
+    // The GeoJSON is a FeatureCollection in lon/lat with one line per loop.
+    let geo: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("patrols.geojson")).unwrap()).unwrap();
+    assert_eq!(geo["type"], "FeatureCollection");
+    let features = geo["features"].as_array().unwrap();
+    let lines = features
+        .iter()
+        .filter(|f| f["geometry"]["type"] == "LineString")
+        .count();
+    assert_eq!(lines, auto.patrols.len());
+    for f in features {
+        let g = &f["geometry"]["coordinates"];
+        let first = if f["geometry"]["type"] == "Point" { g } else { &g[0] };
+        let (lon, lat) = (first[0].as_f64().unwrap(), first[1].as_f64().unwrap());
+        assert!((114.0..115.0).contains(&lon) && (30.0..31.0).contains(&lat));
+    }
+}
