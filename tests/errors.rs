@@ -1159,7 +1159,9 @@ fn patrol_with_unknown_waypoint_is_rejected() {
     let dir = grid_dir("patrol-unknown-waypoint");
     check_fails(
         &dir,
-        &patrol_scenario("[[patrols]]\nname = \"P\"\nstation = \"A\"\nwaypoints = [\"H\", \"Mall\"]\n"),
+        &patrol_scenario(
+            "[[patrols]]\nname = \"P\"\nstation = \"A\"\nwaypoints = [\"H\", \"Mall\"]\n",
+        ),
         &["s.toml", "patrols[0].waypoints[1]", "Mall"],
     );
 }
@@ -1245,5 +1247,9 @@ fn zero_presence_radius_is_rejected() {
 fn patrols_design_without_hotspots_is_rejected() {
     let dir = grid_dir("design-no-hotspots");
     common::write(&dir, "s.toml", &common::grid_scenario(""));
-    fails(&dir, &["patrols", "design", "s.toml"], &["s.toml", "hotspots"]);
+    fails(
+        &dir,
+        &["patrols", "design", "s.toml"],
+        &["s.toml", "hotspots"],
+    );
 }

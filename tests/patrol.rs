@@ -243,7 +243,10 @@ fn rejoin_resume_and_nearest_differ_as_documented() {
     let nearest = run(&square(&d, calls, "rejoin = \"nearest\"\n"));
     for out in [&resume, &nearest] {
         let c = &out.calls[0];
-        assert_eq!((c.unit_kind, c.arrive_s, c.clear_s), ("patrol", 135.0, 165.0));
+        assert_eq!(
+            (c.unit_kind, c.arrive_s, c.clear_s),
+            ("patrol", 135.0, 165.0)
+        );
     }
     assert_eq!(resume.summary.loops[0].laps.max, Some(130.0));
     assert_eq!(resume.summary.loops[0].rejoin, "resume");
@@ -275,7 +278,11 @@ fn designed_loops_load_back_from_the_written_fragment() {
     let text = std::fs::read_to_string(&default).unwrap();
     let cut = text.find("[[patrols]]").unwrap();
     let fragment = std::fs::read_to_string(d.join("patrols.toml")).unwrap();
-    let explicit_path = write(&d, "explicit.toml", &format!("{}\n{fragment}", &text[..cut]));
+    let explicit_path = write(
+        &d,
+        "explicit.toml",
+        &format!("{}\n{fragment}", &text[..cut]),
+    );
     let explicit = load::from_path(&explicit_path).unwrap();
 
     assert!(!auto.patrols.is_empty());
@@ -318,7 +325,11 @@ fn designed_loops_load_back_from_the_written_fragment() {
     assert_eq!(lines, auto.patrols.len());
     for f in features {
         let g = &f["geometry"]["coordinates"];
-        let first = if f["geometry"]["type"] == "Point" { g } else { &g[0] };
+        let first = if f["geometry"]["type"] == "Point" {
+            g
+        } else {
+            &g[0]
+        };
         let (lon, lat) = (first[0].as_f64().unwrap(), first[1].as_f64().unwrap());
         assert!((114.0..115.0).contains(&lon) && (30.0..31.0).contains(&lat));
     }
