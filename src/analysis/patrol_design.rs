@@ -22,11 +22,25 @@
 //!    times; the Split dynamic programme of Prins (2004) then cuts it into
 //!    consecutive loops that each fit the target, minimising the number of
 //!    loops and then their total lap time; each loop is improved again.
-//! 5. Loops are ordered by station index, then by first hotspot index.
+//! 5. Consolidation: clustering by nearest station fragments the design (a
+//!    station with one nearby hotspot gets a short loop of its own), so loops
+//!    are then merged pairwise. Merging two loops tries every station from
+//!    which all their hotspots have a round trip within the target as the
+//!    anchor, builds the tour by cheapest insertion (and, at either loop's own
+//!    station, also by inserting the other loop's hotspots into its tour),
+//!    improves it by 2-opt and or-opt, and keeps the smallest lap (ties: the
+//!    lowest station). Each round accepts the merge that adds the least lap time
+//!    within the target (ties: the two loops earliest in the order of step 6)
+//!    until no pair merges; moving a loop's only hotspot into another loop is
+//!    one such merge. Up to 200 loops every pair is tried, so no two final
+//!    loops fit one loop within the target; above that, each loop is only
+//!    paired with the 10 loops whose stations are nearest, to stay fast.
+//! 6. Loops are ordered by station index, then by first hotspot index.
 //!
 //! [`Design::to_toml`] writes the loops as a scenario fragment of
 //! `[[patrols]]` tables; [`Design::to_geojson`] draws them on the road network.
 
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 
 use rayon::prelude::*;
@@ -41,6 +55,19 @@ const EPS: f64 = 1e-9;
 
 /// Longest segment that or-opt moves.
 const OR_OPT_MAX: usize = 3;
+
+/// Up to this many loops, consolidation tries to merge every pair of loops;
+/// above it, only each loop with its [`MERGE_NEIGHBOURS`] nearest loops.
+const MERGE_ALL_MAX: usize = 200;
+
+/// Loops that consolidation pairs with each loop above [`MERGE_ALL_MAX`] loops:
+/// the nearest by round trip between their stations.
+const MERGE_NEIGHBOURS: usize = 10;
+
+/// Slack, in seconds, for rounding when a lower bound on a lap rules out an
+/// anchor station (sums of travel times in another order may differ in the
+/// last bits).
+const BOUND_SLACK: f64 = 1e-6;
 
 /// Shortest travel times between every pair of stations and hotspots.
 ///
@@ -230,7 +257,7 @@ pub fn design_from_times(times: &TravelTimes, target_s: f64) -> Design {
             });
         }
     }
-    let mut loops = Vec::new();
+    let mut drafts = Vec::new();
     for (s, cluster) in clusters.iter().enumerate() {
         if cluster.is_empty() {
             continue;
@@ -240,16 +267,28 @@ pub fn design_from_times(times: &TravelTimes, target_s: f64) -> Design {
         for chunk in split(times, s, &giant, target_s) {
             let mut seq = giant[chunk].to_vec();
             improve(times, s, &mut seq);
-            let hotspots: Vec<usize> = seq.iter().map(|&p| p - ns).collect();
-            let lap_s = lap_time(times, s, &hotspots);
-            debug_assert!(lap_s <= target_s);
-            loops.push(DesignedLoop {
+            let lap = route_cost(times, s, &seq);
+            drafts.push(Draft {
                 station: s,
-                hotspots,
-                lap_s,
+                seq,
+                lap,
             });
         }
     }
+    let mut loops: Vec<DesignedLoop> = consolidate(times, drafts, target_s)
+        .into_iter()
+        .map(|d| {
+            let hotspots: Vec<usize> = d.seq.iter().map(|&p| p - ns).collect();
+            let lap_s = lap_time(times, d.station, &hotspots);
+            debug_assert!(lap_s <= target_s);
+            debug_assert_eq!(lap_s, d.lap);
+            DesignedLoop {
+                station: d.station,
+                hotspots,
+                lap_s,
+            }
+        })
+        .collect();
     loops.sort_by_key(|l| (l.station, l.hotspots[0]));
     Design {
         loops,
@@ -280,7 +319,17 @@ fn route_cost(times: &TravelTimes, depot: usize, seq: &[usize]) -> f64 {
 /// cheapest insertion: repeatedly insert the item and position that add the
 /// least time (ties: the lowest item, then the earliest position).
 fn cheapest_insertion(times: &TravelTimes, depot: usize, items: &[usize]) -> Vec<usize> {
-    let mut seq: Vec<usize> = Vec::with_capacity(items.len());
+    insert_cheapest(times, depot, Vec::with_capacity(items.len()), items)
+}
+
+/// The route `depot` → `seq` → `depot` with `items` (point indices,
+/// ascending) added by cheapest insertion, as in [`cheapest_insertion`].
+fn insert_cheapest(
+    times: &TravelTimes,
+    depot: usize,
+    mut seq: Vec<usize>,
+    items: &[usize],
+) -> Vec<usize> {
     let mut left = items.to_vec();
     while !left.is_empty() {
         let mut best: Option<(f64, usize, usize)> = None;
@@ -459,6 +508,206 @@ fn split(
     }
     chunks.reverse();
     chunks
+}
+
+/// A loop while it is being designed: its station, its stops as point
+/// indices (never empty) and its lap, equal to `route_cost(station, seq)`.
+#[derive(Clone, Debug, PartialEq)]
+struct Draft {
+    station: usize,
+    seq: Vec<usize>,
+    lap: f64,
+}
+
+impl Draft {
+    /// The final order of loops: station, then first stop. Unique among the
+    /// loops of a design, since every hotspot is in one loop only.
+    fn key(&self) -> (usize, usize) {
+        (self.station, self.seq[0])
+    }
+}
+
+/// Consolidation: merge loops pairwise while some merged loop fits the target.
+///
+/// Every round merges the pair whose merged loop ([`try_merge`]) adds the
+/// least lap time (merged lap minus the two old laps), ties broken by the lower positions of the two loops in the
+/// order of [`Draft::key`]; it stops when no pair can be merged within
+/// `target_s`. Moving a loop's only hotspot into another loop is one such
+/// merge (the merged tour is also tried as the other loop's tour with the
+/// hotspot inserted), so it needs no move of its own. The result is ordered by
+/// [`Draft::key`] and, up to [`MERGE_ALL_MAX`] loops, merge-minimal: no two of
+/// its loops pass [`try_merge`].
+///
+/// Merge attempts are pure functions of the two loops; they are cached per
+/// pair (only pairs with the newly merged loop are tried after a merge) and
+/// evaluated in parallel, in an order and with results that do not depend on
+/// the number of threads.
+fn consolidate(times: &TravelTimes, drafts: Vec<Draft>, target_s: f64) -> Vec<Draft> {
+    // Live loops with stable ids, ordered by key.
+    let mut live: Vec<(usize, Draft)> = drafts.into_iter().enumerate().collect();
+    live.sort_by_key(|(_, d)| d.key());
+    let mut next_id = live.len();
+    // Trying every pair costs O(loops²) merge attempts (each building tours
+    // from every station in reach), and as much again after every merge; past
+    // MERGE_ALL_MAX loops, a loop is only paired with its MERGE_NEIGHBOURS
+    // nearest loops by station-to-station travel time (when the design starts,
+    // or when it is created by a merge), which keeps consolidation fast and
+    // still merges neighbouring loops, at the price of merge-minimality.
+    let restrict = live.len() > MERGE_ALL_MAX;
+    let pairs: Vec<(usize, usize)> = if restrict {
+        let mut set = BTreeSet::new();
+        for i in 0..live.len() {
+            for j in nearest_loops(times, &live, i) {
+                set.insert((i.min(j), i.max(j)));
+            }
+        }
+        set.into_iter().collect()
+    } else {
+        (0..live.len())
+            .flat_map(|i| (i + 1..live.len()).map(move |j| (i, j)))
+            .collect()
+    };
+    // Feasible merges, keyed by the ids of the two loops (first by key first).
+    let mut merges: BTreeMap<(usize, usize), Draft> =
+        try_merges(times, &live, &pairs, target_s).collect();
+    loop {
+        let pos: HashMap<usize, usize> = live
+            .iter()
+            .enumerate()
+            .map(|(p, (id, _))| (*id, p))
+            .collect();
+        let best = merges
+            .iter()
+            .map(|(&(a, b), m)| {
+                // The lap time the merge adds: merging cheaply leaves room
+                // for further merges, so fewer loops (units) remain.
+                let added = m.lap - live[pos[&a]].1.lap - live[pos[&b]].1.lap;
+                (added, pos[&a], pos[&b], (a, b))
+            })
+            .min_by(|x, y| x.0.total_cmp(&y.0).then((x.1, x.2).cmp(&(y.1, y.2))));
+        let Some((_, _, _, (a, b))) = best else {
+            break;
+        };
+        let merged = merges.remove(&(a, b)).expect("a chosen merge");
+        merges.retain(|&(x, y), _| x != a && x != b && y != a && y != b);
+        live.retain(|&(id, _)| id != a && id != b);
+        let at = live.partition_point(|(_, d)| d.key() < merged.key());
+        live.insert(at, (next_id, merged));
+        next_id += 1;
+        let others: Vec<usize> = if restrict {
+            nearest_loops(times, &live, at)
+        } else {
+            (0..live.len()).filter(|&j| j != at).collect()
+        };
+        let pairs: Vec<(usize, usize)> =
+            others.into_iter().map(|j| (at.min(j), at.max(j))).collect();
+        merges.extend(try_merges(times, &live, &pairs, target_s));
+    }
+    live.into_iter().map(|(_, d)| d).collect()
+}
+
+/// [`try_merge`] on `pairs` of positions in `live` (first < second), in
+/// parallel: the feasible merges keyed by the two loops' ids, in pair order.
+fn try_merges(
+    times: &TravelTimes,
+    live: &[(usize, Draft)],
+    pairs: &[(usize, usize)],
+    target_s: f64,
+) -> impl Iterator<Item = ((usize, usize), Draft)> {
+    let found: Vec<((usize, usize), Draft)> = pairs
+        .par_iter()
+        .filter_map(|&(i, j)| {
+            let ((a, da), (b, db)) = (&live[i], &live[j]);
+            try_merge(times, da, db, target_s).map(|m| ((*a, *b), m))
+        })
+        .collect();
+    found.into_iter()
+}
+
+/// Positions of the [`MERGE_NEIGHBOURS`] loops nearest to `live[i]`: smallest
+/// round trip between the two stations (0 for the same station), ties broken
+/// by the lowest position.
+fn nearest_loops(times: &TravelTimes, live: &[(usize, Draft)], i: usize) -> Vec<usize> {
+    let s = live[i].1.station;
+    let mut others: Vec<(f64, usize)> = (0..live.len())
+        .filter(|&j| j != i)
+        .map(|j| {
+            let t = live[j].1.station;
+            (times.at(s, t) + times.at(t, s), j)
+        })
+        .collect();
+    let order = |x: &(f64, usize), y: &(f64, usize)| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1));
+    if others.len() > MERGE_NEIGHBOURS {
+        others.select_nth_unstable_by(MERGE_NEIGHBOURS, order);
+        others.truncate(MERGE_NEIGHBOURS);
+    }
+    others.sort_by(order);
+    others.into_iter().map(|(_, j)| j).collect()
+}
+
+/// The best single loop through the stops of loops `a` and `b`, if its lap is
+/// at most `target_s`.
+///
+/// Every station from which each of the stops has a round trip within the
+/// target is tried as the anchor (a loop's lap is at least the round trip to
+/// each of its stops, since travel times obey the triangle inequality, so
+/// stations are tried by that bound, ascending, until it exceeds the best lap
+/// found). At each anchor the tour is built by [`cheapest_insertion`] through
+/// all the stops, and also, when the anchor is `a`'s (`b`'s) station, by
+/// inserting `b`'s (`a`'s) stops into `a`'s (`b`'s) tour; each is improved by
+/// [`improve`] and the shortest kept (ties: that order). The result is the
+/// smallest lap over the anchors (ties: the lowest station).
+fn try_merge(times: &TravelTimes, a: &Draft, b: &Draft, target_s: f64) -> Option<Draft> {
+    let mut items: Vec<usize> = a.seq.iter().chain(&b.seq).copied().collect();
+    items.sort_unstable();
+    let mut anchors: Vec<(f64, usize)> = (0..times.stations)
+        .filter_map(|s| {
+            let mut bound = 0.0f64;
+            for &p in &items {
+                let rt = times.at(s, p) + times.at(p, s);
+                let reach = rt.is_finite() && rt <= target_s;
+                if !reach {
+                    return None;
+                }
+                bound = bound.max(rt);
+            }
+            Some((bound, s))
+        })
+        .collect();
+    anchors.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
+    let mut best: Option<Draft> = None;
+    for (bound, s) in anchors {
+        if best.as_ref().is_some_and(|m| bound > m.lap + BOUND_SLACK) {
+            break;
+        }
+        let mut seq = cheapest_insertion(times, s, &items);
+        improve(times, s, &mut seq);
+        let mut lap = route_cost(times, s, &seq);
+        for (base, other) in [(a, b), (b, a)] {
+            if base.station != s {
+                continue;
+            }
+            let mut rest = other.seq.clone();
+            rest.sort_unstable();
+            let mut cand = insert_cheapest(times, s, base.seq.clone(), &rest);
+            improve(times, s, &mut cand);
+            let c = route_cost(times, s, &cand);
+            if c < lap {
+                (seq, lap) = (cand, c);
+            }
+        }
+        let wins = best
+            .as_ref()
+            .is_none_or(|m| lap < m.lap || (lap == m.lap && s < m.station));
+        if lap <= target_s && wins {
+            best = Some(Draft {
+                station: s,
+                seq,
+                lap,
+            });
+        }
+    }
+    best
 }
 
 /// `m:ss` of a duration in seconds (rounded to the second), or `unreachable`.
@@ -874,6 +1123,100 @@ mod tests {
         assert_eq!(rts, vec![(0, 400.0), (1, 400.0)]);
     }
 
+    /// S0 -50- A -150- M -150- B -50- S1, both ways, plus a one-way shortcut
+    /// A -> B of 200 s. A is nearest S0 and B nearest S1 (round trips 100 s);
+    /// one loop through both takes 600 s from S0 or S1 (either way round), but
+    /// only 500 s from M, driven M -> A -> B -> M (the other way is 600 s).
+    fn shortcut_line() -> Network {
+        let mut edges = Vec::new();
+        for (u, v, t) in [(0, 1, 50.0), (1, 2, 150.0), (2, 3, 150.0), (3, 4, 50.0)] {
+            edges.push((u, v, t, t));
+            edges.push((v, u, t, t));
+        }
+        edges.push((1, 3, 200.0, 200.0));
+        test_line(&[0.0, 100.0, 250.0, 400.0, 500.0], &edges)
+    }
+
+    #[test]
+    fn consolidation_merges_loops_of_two_stations() {
+        let net = shortcut_line();
+        let stations = nodes(&net, &[0, 4, 2]); // S0, S1, M
+        let hotspots = nodes(&net, &[1, 3]); // A, B
+        let times = TravelTimes::compute(&net, &stations, &hotspots);
+        assert_eq!(lap_time(&times, 2, &[0, 1]), 500.0);
+        assert_eq!(lap_time(&times, 2, &[1, 0]), 600.0);
+        assert_eq!(lap_time(&times, 0, &[0, 1]), 600.0);
+        assert_eq!(lap_time(&times, 1, &[1, 0]), 600.0);
+        let one = |station, hotspots, lap_s| DesignedLoop {
+            station,
+            hotspots,
+            lap_s,
+        };
+        // Clustering gives each of S0 and S1 a 100 s loop; at 500 s both
+        // merge into one loop from M, the only station in reach of both.
+        let d = design(&net, &stations, &hotspots, 500.0);
+        assert!(d.unservable.is_empty());
+        assert_eq!(d.loops, vec![one(2, vec![0, 1], 500.0)]);
+        // With more room M still gives the smallest lap.
+        let d = design(&net, &stations, &hotspots, 600.0);
+        assert_eq!(d.loops, vec![one(2, vec![0, 1], 500.0)]);
+        // Just below 500 s no merge fits.
+        let d = design(&net, &stations, &hotspots, 499.0);
+        assert_eq!(
+            d.loops,
+            vec![one(0, vec![0], 100.0), one(1, vec![1], 100.0)]
+        );
+        // Without M: at 600 s S0 and S1 tie and the lower index, S0, wins.
+        let d = design(&net, &stations[..2], &hotspots, 600.0);
+        assert_eq!(d.loops.len(), 1);
+        assert_eq!((d.loops[0].station, d.loops[0].lap_s), (0, 600.0));
+        let d = design(&net, &stations[..2], &hotspots, 599.0);
+        assert_eq!(d.loops.len(), 2);
+    }
+
+    /// Points on a line, travel time = distance: 150 stations at x = 1000 i,
+    /// hotspots at 1000 k + 400 and 1000 k + 600 for k < 149.
+    fn gaps_line() -> TravelTimes {
+        let (ns, gaps) = (150usize, 149usize);
+        let mut xs: Vec<f64> = (0..ns).map(|i| 1000.0 * i as f64).collect();
+        for k in 0..gaps {
+            xs.push(1000.0 * k as f64 + 400.0);
+            xs.push(1000.0 * k as f64 + 600.0);
+        }
+        let t = xs
+            .iter()
+            .flat_map(|a| xs.iter().map(move |b| (a - b).abs()))
+            .collect();
+        TravelTimes {
+            stations: ns,
+            hotspots: 2 * gaps,
+            t,
+        }
+    }
+
+    #[test]
+    fn consolidation_of_many_loops_pairs_neighbours() {
+        // At 1200 s each station's two hotspots (400 s either side, 1600 s
+        // together) need a loop each: 298 single-hotspot loops, over
+        // MERGE_ALL_MAX, so only near loops are paired. The two hotspots of
+        // each gap between stations fit one 1200 s loop, from either end (the
+        // lower station wins the tie); nothing else fits.
+        let tt = gaps_line();
+        let d = design_from_times(&tt, 1200.0);
+        assert!(d.unservable.is_empty());
+        assert_eq!(d.loops.len(), 149);
+        for (k, l) in d.loops.iter().enumerate() {
+            assert_eq!(l.station, k);
+            let mut h = l.hotspots.clone();
+            h.sort();
+            assert_eq!(h, vec![2 * k, 2 * k + 1]);
+            assert_eq!(l.lap_s, 1200.0);
+        }
+        // Below that, nothing merges.
+        let d = design_from_times(&tt, 1199.0);
+        assert_eq!(d.loops.len(), 298);
+    }
+
     #[test]
     fn toml_fragment_parses() {
         let net = rings();
@@ -1143,6 +1486,23 @@ mod tests {
             }
             let servable = hotspots.len() - d.unservable.len();
             prop_assert!(d.loops.len() <= servable);
+            // Merge-minimal: no two loops fit one loop within the target.
+            let ns = stations.len();
+            let drafts: Vec<Draft> = d
+                .loops
+                .iter()
+                .map(|l| Draft {
+                    station: l.station,
+                    seq: l.hotspots.iter().map(|&h| ns + h).collect(),
+                    lap: l.lap_s,
+                })
+                .collect();
+            for i in 0..drafts.len() {
+                for j in i + 1..drafts.len() {
+                    let m = try_merge(&tt, &drafts[i], &drafts[j], target);
+                    prop_assert!(m.is_none(), "loops {i} and {j} merge: {m:?}");
+                }
+            }
         }
     }
 }
