@@ -35,7 +35,7 @@ fn routing(c: &mut Criterion) {
     c.bench_function("nearest_unit_query_default_city_60_units", |b| {
         b.iter(|| {
             target = (target + 7919) % n as u32;
-            black_box(disp.nearest(net, &units, 0.0, NodeId(target)))
+            black_box(disp.nearest(net, &units, 0.0, NodeId(target), 1))
         })
     });
 }

@@ -334,3 +334,20 @@ fn designed_loops_load_back_from_the_written_fragment() {
         assert!((114.0..115.0).contains(&lon) && (30.0..31.0).contains(&lat));
     }
 }
+
+#[test]
+fn patrol_units_only_take_calls_up_to_their_max_priority() {
+    // As in the mid-edge case, but the call is priority 2 and the loop's
+    // units only leave it for priority 1: the far station unit comes instead
+    // (5 -> 4 -> 1 -> 2 -> 3: 1,000 + 15 + 10 + 10 s), and the loop is undisturbed.
+    let d = temp_dir("patrol-max-priority");
+    let out = run(&square(
+        &d,
+        "id,time_s,node,priority,service_s\n1,45,3,2,30\n2,500,3,1,30\n",
+        "max_priority = 1\n",
+    ));
+    let (c1, c2) = (&out.calls[0], &out.calls[1]);
+    assert_eq!((c1.unit_kind, c1.travel_s), ("station", 1035.0));
+    // The priority 1 call at 500 (dispatchable at 560) does go to the patrol unit.
+    assert_eq!(c2.unit_kind, "patrol");
+}

@@ -119,7 +119,7 @@ proptest! {
             }
         }
         let (want_cost, want_unit) = best.unwrap();
-        let got = Dispatcher::new(n).nearest(&net, &units, t, target).unwrap();
+        let got = Dispatcher::new(n).nearest(&net, &units, t, target, 1).unwrap();
         prop_assert!(close(got.travel_s, want_cost), "{} vs {}", got.travel_s, want_cost);
         if got.unit != want_unit {
             // Only a tie may pick another unit.

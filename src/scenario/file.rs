@@ -251,6 +251,10 @@ pub struct PatrolSpec {
     /// Where a unit goes after a call: `"resume"` (default) or `"nearest"`.
     #[serde(default)]
     pub rejoin: Rejoin,
+    /// The least urgent priority its units are sent to (1 = only the most
+    /// urgent calls; 0 = never taken off the loop). Default: every call.
+    #[serde(default)]
+    pub max_priority: Option<u8>,
 }
 
 /// `[demand]`: a Poisson process (`calls_per_hour`) or a replay of recorded calls.

@@ -566,6 +566,14 @@ fn resolve_patrols(
                 format!("patrol `{}` has 0 units; it needs at least 1", p.name),
             ));
         }
+        if let Some(m) = p.max_priority {
+            if m > 9 {
+                return Err(ck.err(
+                    format!("{field}.max_priority"),
+                    format!("must be 0 (never) to 9, got {m}"),
+                ));
+            }
+        }
         if p.auto {
             autos += 1;
             if autos > 1 {
@@ -650,6 +658,7 @@ fn resolve_patrols(
             units: p.units,
             waypoints,
             rejoin: p.rejoin,
+            max_priority: p.max_priority.unwrap_or(u8::MAX),
         });
     }
     Ok(out)
@@ -691,6 +700,7 @@ fn auto_patrols(
                 units: spec.units,
                 waypoints,
                 rejoin: spec.rejoin,
+                max_priority: spec.max_priority.unwrap_or(u8::MAX),
             }
         })
         .collect()

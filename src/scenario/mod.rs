@@ -73,6 +73,8 @@ pub struct Patrol {
     pub waypoints: Vec<Waypoint>,
     /// Where a unit goes after a call.
     pub rejoin: Rejoin,
+    /// The least urgent priority its units are sent to (0: none; 255: all).
+    pub max_priority: u8,
 }
 
 /// What a unit is: a station's response unit or a patrol unit.

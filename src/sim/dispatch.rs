@@ -61,17 +61,19 @@ impl Dispatcher {
         self.search.settled_count()
     }
 
-    /// The available unit that reaches `target` first at time `t`, if any.
+    /// The available unit, among those that take calls of `priority`, that
+    /// reaches `target` first at time `t`, if any.
     pub fn nearest(
         &mut self,
         net: &Network,
         units: &[Unit],
         t: f64,
         target: NodeId,
+        priority: u8,
     ) -> Option<Choice> {
         self.cands.clear();
         for (i, u) in units.iter().enumerate() {
-            if u.available() {
+            if u.available() && u.takes(priority) {
                 let loc = u.locate(net, t);
                 let (node, rem_s) = loc.next(net);
                 self.cands.push(Cand {

@@ -6,8 +6,8 @@
 //! go through the [`EventQueue`]. Every state change is emitted to an
 //! [`Observer`].
 
-use std::cmp::{Ordering, Reverse};
-use std::collections::BinaryHeap;
+use std::cmp::Ordering;
+use std::collections::BTreeSet;
 
 use rayon::prelude::*;
 
@@ -102,7 +102,7 @@ pub struct Engine<'a, O: Observer> {
     prepared: &'a Prepared,
     units: Vec<Unit>,
     queue: EventQueue<Ev>,
-    waiting: BinaryHeap<Reverse<Waiting>>,
+    waiting: BTreeSet<Waiting>,
     dispatcher: Dispatcher,
     search: Search,
     rejoin: Vec<Rejoin>,
@@ -125,6 +125,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             .into_iter()
             .map(|u| Unit {
                 patrol: u.patrol.map(|p| p as u32),
+                max_priority: u.patrol.map_or(u8::MAX, |p| scn.patrols[p].max_priority),
                 ..Unit::at_station(u.station as u32, scn.stations[u.station].node)
             })
             .collect();
@@ -135,7 +136,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             prepared,
             units,
             queue: EventQueue::new(calls.len() as u64),
-            waiting: BinaryHeap::new(),
+            waiting: BTreeSet::new(),
             dispatcher: Dispatcher::new(scn.net.node_count()),
             search: Search::new(scn.net.node_count()),
             rejoin: scn.patrols.iter().map(|p| p.rejoin).collect(),
@@ -273,24 +274,30 @@ impl<'a, O: Observer> Engine<'a, O> {
                 }
             }
         }
-        if let Some(w) = self.waiting.peek() {
-            return Err(internal(format!("call {} was never served", w.0.id)));
+        if let Some(w) = self.waiting.first() {
+            return Err(internal(format!("call {} was never served", w.id)));
         }
         Ok(self.obs)
     }
 
     fn call_ready(&mut self, call: u32, t: f64) -> Result<()> {
-        let node = self.calls[call as usize].node;
-        match self.dispatcher.nearest(self.net, &self.units, t, node) {
+        let (node, priority) = {
+            let c = &self.calls[call as usize];
+            (c.node, c.priority)
+        };
+        match self
+            .dispatcher
+            .nearest(self.net, &self.units, t, node, priority)
+        {
             Some(choice) => self.dispatch(choice, call, t, false),
             None => {
                 let c = &self.calls[call as usize];
-                self.waiting.push(Reverse(Waiting {
+                self.waiting.insert(Waiting {
                     priority: c.priority,
                     time_s: c.time_s,
                     id: c.id,
                     call,
-                }));
+                });
                 self.obs.event(t, &SimEvent::Queued { call });
                 Ok(())
             }
@@ -355,7 +362,11 @@ impl<'a, O: Observer> Engine<'a, O> {
         };
         self.obs.event(t, &SimEvent::Cleared { call, unit });
         self.busy -= 1;
-        if let Some(Reverse(w)) = self.waiting.pop() {
+        // The first waiting call, in queue order, that this unit takes.
+        let max = self.units[unit as usize].max_priority;
+        let next = self.waiting.iter().find(|w| w.priority <= max).copied();
+        if let Some(w) = next {
+            self.waiting.remove(&w);
             let target = self.calls[w.call as usize].node;
             let choice = self
                 .dispatcher

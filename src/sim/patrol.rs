@@ -109,6 +109,7 @@ mod tests {
             units: 1,
             waypoints: vec![wp(0), wp(2)],
             rejoin: Rejoin::Resume,
+            max_priority: u8::MAX,
         };
         let plan = LoopPlan::new(&net, &mut Search::new(3), &p);
         // 0 -> 2 via 1 (30 s, not the 50 s direct edge), 2 -> 0 via 1 (30 s).

@@ -203,6 +203,8 @@ pub struct Unit {
     pub patrol: Option<u32>,
     /// For patrol units: the waypoint it was heading for when last dispatched.
     pub resume_wp: u32,
+    /// Least urgent priority it is sent to (0: never taken off its loop).
+    pub max_priority: u8,
 }
 
 impl Unit {
@@ -215,7 +217,13 @@ impl Unit {
             epoch: 0,
             patrol: None,
             resume_wp: 0,
+            max_priority: u8::MAX,
         }
+    }
+
+    /// True when the unit may be sent to calls of this priority.
+    pub fn takes(&self, priority: u8) -> bool {
+        priority <= self.max_priority
     }
 
     /// True when the unit can take a call now.
