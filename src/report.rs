@@ -258,7 +258,7 @@ pub fn console_summary(scn: &Scenario, out: &Outcome) -> String {
             .total_cmp(&b.compliance.unwrap_or(1.0))
             .then(a.hour.cmp(&b.hour))
     });
-    if hours.len() > 3 {
+    if hours.len() > 3 && hours[0].compliance.is_some_and(|c| c < 1.0) {
         let parts: Vec<String> = hours
             .iter()
             .take(3)
@@ -286,9 +286,9 @@ pub fn console_summary(scn: &Scenario, out: &Outcome) -> String {
     if !s.loops.is_empty() {
         let _ = writeln!(
             t,
-            "\n  Patrol loops ({} units on {} loops; lap target {}):",
-            s.patrol.patrol_units,
-            s.loops.len(),
+            "\n  Patrol loops ({} on {}; lap target {}):",
+            plural(s.patrol.patrol_units, "unit"),
+            plural(s.loops.len(), "loop"),
             mmss(lap_target)
         );
         for l in &s.loops {
@@ -323,16 +323,24 @@ pub fn console_summary(scn: &Scenario, out: &Outcome) -> String {
                 .total_cmp(&a.longest_without_s)
                 .then(a.name.cmp(&b.name))
         });
+        let presence = pct(Some(
+            s.hotspots.iter().map(|h| h.presence).sum::<f64>() / s.hotspots.len() as f64,
+        ));
+        if s.loops.is_empty() {
+            let _ = writeln!(
+                t,
+                "  Hotspots: {}, no patrol loops; presence (a unit within {:.0} m) mean {presence}",
+                p.hotspots, scn.targets.presence_radius_m
+            );
+            return verdict_lines(t, s);
+        }
         let _ = writeln!(
             t,
-            "  Hotspots: {} of {} on a loop, {} within their revisit limit; presence (a unit within {:.0} m) mean {}",
+            "  Hotspots: {} of {} on a loop, {} within their revisit limit; presence (a unit within {:.0} m) mean {presence}",
             p.hotspots_on_loops,
             p.hotspots,
             p.hotspots_meeting,
             scn.targets.presence_radius_m,
-            pct(Some(
-                s.hotspots.iter().map(|h| h.presence).sum::<f64>() / s.hotspots.len() as f64
-            ))
         );
         let parts: Vec<String> = worst
             .iter()
@@ -341,6 +349,22 @@ pub fn console_summary(scn: &Scenario, out: &Outcome) -> String {
             .collect();
         let _ = writeln!(t, "    longest without a patrol: {}", parts.join(", "));
     }
+    verdict_lines(t, s)
+}
+
+/// `1 unit`, `2 units`.
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{} {word}s", thousands(n))
+    }
+}
+
+/// The closing verdict lines of the console summary.
+fn verdict_lines(mut t: String, s: &crate::metrics::Summary) -> String {
+    let target = s.target.response_s;
+    let lap_target = s.patrol.loop_target_s;
     let verdict = if s.target.meets { "MEETS" } else { "MISSES" };
     let _ = writeln!(
         t,

@@ -10,3 +10,4 @@ mod patrol;
 mod queueing;
 mod real_data;
 mod routing;
+mod scenarios;

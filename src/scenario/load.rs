@@ -552,6 +552,7 @@ fn resolve_patrols(
     let mut out = Vec::new();
     let mut names = BTreeSet::new();
     let mut autos = 0;
+    let mut auto = None;
     for (i, p) in file.patrols.iter().enumerate() {
         let field = format!("patrols[{i}]");
         if !names.insert(p.name.as_str()) {
@@ -592,7 +593,7 @@ fn resolve_patrols(
                     ),
                 ));
             }
-            out.extend(auto_patrols(net, stations, hotspots, file, p));
+            auto = Some(p);
             continue;
         }
         let Some(sname) = &p.station else {
@@ -661,19 +662,35 @@ fn resolve_patrols(
             max_priority: p.max_priority.unwrap_or(u8::MAX),
         });
     }
+    if let Some(spec) = auto {
+        // Design loops through the hotspots no explicit loop passes.
+        let mut covered = vec![false; hotspots.len()];
+        for w in out.iter().flat_map(|p| &p.waypoints) {
+            if let Some(h) = w.hotspot {
+                covered[h] = true;
+            }
+        }
+        let open: Vec<usize> = (0..hotspots.len()).filter(|&h| !covered[h]).collect();
+        out.extend(auto_patrols(net, stations, hotspots, &open, file, spec));
+    }
     Ok(out)
 }
 
-/// The loops the designer proposes, as patrols named after the auto entry.
+/// The loops the designer proposes through the hotspots `open`, as patrols
+/// named after the auto entry.
 fn auto_patrols(
     net: &Network,
     stations: &[Station],
     hotspots: &[Hotspot],
+    open: &[usize],
     file: &ScenarioFile,
     spec: &super::file::PatrolSpec,
 ) -> Vec<Patrol> {
+    if open.is_empty() {
+        return Vec::new();
+    }
     let snodes: Vec<NodeId> = stations.iter().map(|s| s.node).collect();
-    let hnodes: Vec<NodeId> = hotspots.iter().map(|h| h.node).collect();
+    let hnodes: Vec<NodeId> = open.iter().map(|&h| hotspots[h].node).collect();
     let design =
         crate::analysis::patrol_design::design(net, &snodes, &hnodes, file.targets.patrol_loop_s);
     let station_names: Vec<String> = stations.iter().map(|s| s.name.clone()).collect();
@@ -689,10 +706,10 @@ fn auto_patrols(
                 hotspot: None,
                 label: st.name.clone(),
             }];
-            waypoints.extend(l.hotspots.iter().map(|&h| Waypoint {
-                node: hotspots[h].node,
-                hotspot: Some(h),
-                label: hotspots[h].name.clone(),
+            waypoints.extend(l.hotspots.iter().map(|&i| Waypoint {
+                node: hotspots[open[i]].node,
+                hotspot: Some(open[i]),
+                label: hotspots[open[i]].name.clone(),
             }));
             Patrol {
                 name: format!("{}: {name}", spec.name),

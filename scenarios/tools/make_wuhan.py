@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+"""Write scenarios/wuhan-three-circles.toml.
+
+The places (stations, hospitals, commercial districts, universities, armed
+patrol points) are laid out once, deterministically, on the synthetic river
+city that the scenario's [network] generates; the river geometry here mirrors
+`SyntheticSpec::river_lines` in src/network/synthetic.rs. Run from the
+repository root:  python3 scenarios/tools/make_wuhan.py
+"""
+import math
+import random
+
+from rivercity import RiverCity
+
+CITY = RiverCity(200, 200, 110.0)
+HX, HY = CITY.hx, CITY.hy
+CENTRES = CITY.centres
+dry, inside, district, lonlat = CITY.dry, CITY.inside, CITY.district, CITY.lonlat
+
+
+rng = random.Random(2026)
+
+
+def draw(near, spread, want, taken, min_gap=900.0, outer=False):
+    """A dry point in the city, near a district centre or towards the edge."""
+    for _ in range(10000):
+        if outer:
+            a = rng.uniform(0, 2 * math.pi)
+            r = rng.uniform(0.55, 0.9)
+            p = (r * HX * math.cos(a), r * HY * math.sin(a))
+        else:
+            c = CENTRES[near]
+            p = (c[0] + rng.gauss(0, spread), c[1] + rng.gauss(0, spread))
+        if (inside(p) and dry(p) and (want is None or district(p) == want)
+                and all(math.hypot(p[0] - q[0], p[1] - q[1]) > min_gap for q in taken)):
+            taken.append(p)
+            return p
+    raise SystemExit("could not place a point")
+
+
+def main():
+    out = []
+    w = out.append
+    w('# Wuhan "three circles": the layout of the programme this tool models, on a synthetic river city.')
+    w("#")
+    w("# 52 street police service stations, 24 tertiary hospitals, 8 major commercial districts and")
+    w("# 23 universities as must-patrol places, 72 armed patrol points, round-the-clock patrol loops that")
+    w("# must close within 15 minutes, and a 5-minute response target.")
+    w("#")
+    w("# The network is SYNTHETIC: a 22 km city of about 39,000 intersections that two rivers split into")
+    w("# three districts, as the Yangtze and the Han split Wuhan into Hankou, Hanyang and Wuchang, with")
+    w("# six bridges over the main river and four over the tributary, three ring roads and twelve radial")
+    w("# arterials. Place names are generic; positions were laid out by scenarios/tools/make_wuhan.py.")
+    w("#")
+    w("# To run it on the real city, replace the [network] table with an OpenStreetMap extract, e.g.")
+    w('#   [network]')
+    w('#   osm = "wuhan.osm.pbf"        # e.g. cut from a China extract with osmium-tool')
+    w("# and give the stations and places real coordinates (lon/lat); snapping puts them on the roads.")
+    w("")
+    w('name = "wuhan-three-circles"')
+    w('description = "Three-district river city (synthetic): 52 stations, 55 must-patrol places, 72 armed posts"')
+    w("")
+    w("[network]")
+    w("synthetic = { seed = 11, rows = 200, cols = 200, block_m = 110.0, rings = 3, radials = 12, "
+      "rivers = true, river_width_m = 400.0, bridges = 6, tributary_bridges = 4, "
+      "center_lon = 114.30, center_lat = 30.59 }")
+    w("snap_max_m = 500")
+    w("")
+    w("[demand]")
+    w("# About 3,800 calls a day in the urban core.")
+    w("calls_per_hour = 160")
+    w("hourly_profile = [0.6, 0.5, 0.4, 0.35, 0.3, 0.35, 0.5, 0.8, 1.0, 1.1, 1.2, 1.25,")
+    w("                  1.25, 1.2, 1.2, 1.25, 1.35, 1.45, 1.5, 1.5, 1.4, 1.2, 1.0, 0.8]")
+    w("priority_shares = [0.15, 0.45, 0.40]")
+    w("hotspot_share = 0.35")
+    w("hotspot_radius_m = 500")
+    w("")
+    w("[service]")
+    w("on_scene = [")
+    w('  { distribution = "lognormal", mean_s = 1500, sd_s = 700 },')
+    w('  { distribution = "lognormal", mean_s = 900, sd_s = 450 },')
+    w('  { distribution = "exponential", mean_s = 600 },')
+    w("]")
+    w("")
+    w("[dispatch]")
+    w("call_handling_s = 60")
+    w("")
+    w("[targets]")
+    w("response_s = 300")
+    w("patrol_loop_s = 900")
+    w("compliance = 0.90")
+    w("presence_radius_m = 300")
+    w("")
+    w("[simulation]")
+    w("horizon_s = 86400")
+    w("seed = 1")
+    w("")
+    # Stations: a jittered lattice over the dry city, 52 of them.
+    taken = []
+    cands = []
+    n = 8
+    for i in range(n):
+        for j in range(n):
+            p = ((-1 + (2 * i + 1) / n) * HX * 0.92 + rng.uniform(-400, 400),
+                 (-1 + (2 * j + 1) / n) * HY * 0.92 + rng.uniform(-400, 400))
+            if inside(p) and dry(p, 250):
+                cands.append(p)
+    # Keep the 52 closest to the centre (the urban core), in a stable order.
+    cands.sort(key=lambda p: (math.hypot(p[0] / HX, p[1] / HY), p))
+    stations = sorted(cands[:52], key=lambda p: (-p[1], p[0]))
+    count = {}
+    w("# ---- 52 street police service stations, 3 response units each")
+    for p in stations:
+        d = district(p)
+        count[d] = count.get(d, 0) + 1
+        lon, lat = lonlat(p)
+        w("[[stations]]")
+        w(f'name = "{d} {count[d]:02d}"')
+        w(f"lon = {lon:.5f}")
+        w(f"lat = {lat:.5f}")
+        w("units = 3")
+        w("")
+    taken = list(stations)
+    places = []
+    for k in range(24):
+        d = ["Hankou", "Wuchang", "Hanyang"][k % 3]
+        places.append(("hospital", f"Tertiary hospital {k + 1:02d}", draw(d, 0.22 * HX, d, taken, 800), 1.5))
+    for k in range(8):
+        d = ["Hankou", "Wuchang", "Hanyang", "Hankou"][k % 4]
+        places.append(("mall", f"Commercial district {k + 1}", draw(d, 0.15 * HX, d, taken, 1200), 2.0))
+    for k in range(23):
+        places.append(("school", f"University {k + 1:02d}", draw(None, 0, None, taken, 1200, outer=True), 1.0))
+    w("# ---- 55 must-patrol places: 24 tertiary hospitals and 8 commercial districts near the district")
+    w("# centres, 23 universities towards the edges")
+    for kind, name, p, weight in places:
+        lon, lat = lonlat(p)
+        w("[[hotspots]]")
+        w(f'name = "{name}"')
+        w(f'kind = "{kind}"')
+        w(f"lon = {lon:.5f}")
+        w(f"lat = {lat:.5f}")
+        w(f"weight = {weight}")
+        w("")
+    w("# ---- 72 armed patrol points: a unit stands at each (a post), leaving it only for urgent calls")
+    posts = []
+    for k in range(72):
+        d = ["Hankou", "Wuchang", "Hanyang"][k % 3]
+        p = draw(d, 0.35 * HX, d, taken, 700)
+        posts.append((f"Armed patrol point {k + 1:02d}", p))
+        lon, lat = lonlat(p)
+        w("[[hotspots]]")
+        w(f'name = "Armed patrol point {k + 1:02d}"')
+        w('kind = "other"')
+        w(f"lon = {lon:.5f}")
+        w(f"lat = {lat:.5f}")
+        w("weight = 0.5")
+        w("")
+    for name, p in posts:
+        best = min(stations, key=lambda s: math.hypot(s[0] - p[0], s[1] - p[1]))
+        d = district(best)
+        idx = [s for s in stations if district(s) == d].index(best) + 1
+        w("[[patrols]]")
+        w(f'name = "Post: {name}"')
+        w(f'station = "{d} {idx:02d}"')
+        w(f'waypoints = ["{name}"]')
+        w("max_priority = 1")
+        w("")
+    w("# ---- Round-the-clock loops through the 55 must-patrol places, designed by patrolsim:")
+    w("# each starts at a station and closes within 15 minutes (see `patrolsim patrols design`).")
+    w("[[patrols]]")
+    w('name = "Loop"')
+    w("auto = true")
+    w("units = 1")
+    w("max_priority = 1")
+    print("\n".join(out))
+
+
+main()

@@ -1,0 +1,60 @@
+"""Geometry of patrolsim's synthetic river city, mirroring
+`SyntheticSpec::river_lines` in src/network/synthetic.rs, for the scripts
+that lay out scenarios on it."""
+import math
+
+M_PER_DEG = 6371008.8 * math.pi / 180.0
+
+
+class RiverCity:
+    def __init__(self, rows, cols, block, width=400.0, lon0=114.30, lat0=30.59):
+        self.hx = (cols - 1) / 2 * block
+        self.hy = (rows - 1) / 2 * block
+        self.width = width
+        self.lon0, self.lat0 = lon0, lat0
+        self.main = [self.river(-1.2 + 2.4 * i / 200, True) for i in range(201)]
+        self.trib = [self.river(-1.2 + 1.2 * i / 200, False) for i in range(201)]
+        self.centres = {"Hankou": (-0.35 * self.hx, 0.35 * self.hy),
+                        "Hanyang": (-0.45 * self.hx, -0.15 * self.hy),
+                        "Wuchang": (0.25 * self.hx, -0.30 * self.hy)}
+
+    def river(self, t, main):
+        hx, hy = self.hx, self.hy
+        if main:
+            return t * hx, 0.55 * t * hy + 0.08 * hy * math.sin(math.pi * t * 1.5)
+        return t * hx, -0.35 * t * hy * (1 + 0.3 * t) + 0.04 * hy * math.sin(math.pi * t * 2.0)
+
+    @staticmethod
+    def seg_dist(p, a, b):
+        dx, dy = b[0] - a[0], b[1] - a[1]
+        l2 = dx * dx + dy * dy
+        t = max(0.0, min(1.0, ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / l2)) if l2 else 0.0
+        return math.hypot(p[0] - a[0] - t * dx, p[1] - a[1] - t * dy)
+
+    def dist(self, p, line):
+        return min(self.seg_dist(p, line[i], line[i + 1]) for i in range(len(line) - 1))
+
+    def dry(self, p, margin=350.0):
+        return (self.dist(p, self.main) > self.width / 2 + margin
+                and self.dist(p, self.trib) > self.width / 4 + margin)
+
+    def inside(self, p, frac=0.93):
+        return abs(p[0]) < self.hx * frac and abs(p[1]) < self.hy * frac
+
+    def district(self, p):
+        """Hankou (north-west), Hanyang (west), Wuchang (south-east of the main river)."""
+        def above(line):
+            for i in range(len(line) - 1):
+                (x0, y0), (x1, y1) = line[i], line[i + 1]
+                if x0 <= p[0] <= x1:
+                    return p[1] > y0 + (y1 - y0) * (p[0] - x0) / (x1 - x0)
+            return p[1] > 0
+        if not above(self.main):
+            return "Wuchang"
+        if p[0] < 0 and not above(self.trib):
+            return "Hanyang"
+        return "Hankou"
+
+    def lonlat(self, p):
+        return (self.lon0 + p[0] / (M_PER_DEG * math.cos(math.radians(self.lat0))),
+                self.lat0 + p[1] / M_PER_DEG)
