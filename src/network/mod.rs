@@ -10,6 +10,7 @@
 
 pub mod build;
 pub mod csv_import;
+pub mod osm;
 pub mod snap;
 pub mod synthetic;
 
