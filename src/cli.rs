@@ -19,6 +19,8 @@ Examples:
   patrolsim run scenarios/default.toml --out out  simulate; write the CSV files and summary.json
   patrolsim run my-city.toml --seed 42            the same with another random seed
   patrolsim patrols design my-city.toml           propose 15-minute loops through every hotspot
+  patrolsim import osm city.osm.pbf --out city    a real city's roads as nodes.csv and edges.csv
+  patrolsim export geojson my-city.toml --out gis map layers for QGIS or kepler.gl
 
 Exit codes: 0 success (whatever the verdict), 2 bad input, 1 anything else.";
 
@@ -49,11 +51,58 @@ pub enum Command {
         #[arg(long, default_value = "patrolsim-demo")]
         out: PathBuf,
     },
+    /// Export a scenario as GeoJSON layers (stations, hotspots, loops, node
+    /// coverage, roads) for QGIS or kepler.gl.
+    Export {
+        /// The format.
+        #[command(subcommand)]
+        command: ExportCommand,
+    },
+    /// Bring a real city's road network in.
+    Import {
+        /// The source.
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
     /// Patrol loops: design them from a scenario's stations and hotspots.
     Patrols {
         /// What to do.
         #[command(subcommand)]
         command: PatrolsCommand,
+    },
+}
+
+/// `patrolsim export ...`.
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Write stations.geojson, hotspots.geojson, loops.geojson,
+    /// coverage.geojson (every node: travel time from the nearest station and
+    /// whether it is within the target) and roads.geojson.
+    Geojson {
+        /// Scenario file (TOML).
+        scenario: PathBuf,
+        /// Output directory.
+        #[arg(long, default_value = "patrolsim-geojson")]
+        out: PathBuf,
+    },
+}
+
+/// `patrolsim import ...`.
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Import an OpenStreetMap extract (.osm.pbf): drivable roads, speeds from
+    /// maxspeed or per road class, one-way rules, the largest strongly
+    /// connected part. Writes nodes.csv and edges.csv (OSMnx columns) and keeps
+    /// a binary cache beside the source, so the next load is fast.
+    Osm {
+        /// The extract.
+        file: PathBuf,
+        /// Output directory for nodes.csv and edges.csv.
+        #[arg(long, default_value = "patrolsim-import")]
+        out: PathBuf,
+        /// Keep `highway=service` roads too.
+        #[arg(long)]
+        service: bool,
     },
 }
 
@@ -124,6 +173,63 @@ pub fn execute(cli: Cli) -> Result<()> {
             let scn = load::from_path(&scenario)?;
             design_patrols(&scn, &out, units)
         }
+        Command::Export {
+            command: ExportCommand::Geojson { scenario, out },
+        } => {
+            let scn = load::from_path(&scenario)?;
+            let files = crate::export::write_geojson(&out, &scn)?;
+            for f in &files {
+                println!("wrote {}", f.display());
+            }
+            if !matches!(
+                scn.net.projection.coords,
+                crate::network::CoordSystem::LonLat
+            ) {
+                println!(
+                    "note: the network is planar, so coordinates are its planar x, y, not lon/lat"
+                );
+            }
+            Ok(())
+        }
+        Command::Import {
+            command: ImportCommand::Osm { file, out, service },
+        } => {
+            use crate::network::osm;
+            let opts = osm::OsmOptions {
+                include_service: service,
+            };
+            let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+            let (net, info) = osm::load(&file, &opts, progress)?;
+            osm::write_csv(&net, &out)?;
+            println!(
+                "{}: {} ways kept; {} nodes and {} directed edges, of which the largest strongly connected part keeps {} nodes and {} edges ({:.0} km of road)",
+                file.display(),
+                report::thousands(info.ways_kept),
+                report::thousands(info.nodes_before_scc),
+                report::thousands(info.edges_before_scc),
+                report::thousands(info.nodes),
+                report::thousands(info.edges),
+                net.total_km()
+            );
+            println!(
+                "{} in {:.2} s{}",
+                if info.from_cache {
+                    "loaded from the cache"
+                } else {
+                    "imported"
+                },
+                info.elapsed.as_secs_f64(),
+                info.cache_note
+                    .map(|n| format!(" ({n})"))
+                    .unwrap_or_default()
+            );
+            println!(
+                "Wrote {0}/nodes.csv and {0}/edges.csv; use them with [network] nodes = \"nodes.csv\", edges = \"edges.csv\", or point a scenario at the extract with osm = \"{1}\".",
+                out.display(),
+                file.display()
+            );
+            Ok(())
+        }
         Command::Demo { out } => {
             let scn = load::default_scenario()?;
             let cov = Coverage::of(&scn, 5);
@@ -167,10 +273,18 @@ fn simulate_and_write(scn: &Scenario, out: &Path, rep: u64) -> Result<()> {
     let prepared = sim::Prepared::new(scn);
     let outcome = sim::run(scn, &prepared, rep)?;
     report::write_outputs(out, &outcome)?;
+    let coverage = Coverage::of(scn, 5);
+    let plots = crate::plot::write_all(out, scn, &prepared, &outcome, &coverage)?;
     print!("{}", report::console_summary(scn, &outcome));
+    let names: Vec<String> = plots
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "png"))
+        .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .collect();
     println!(
-        "\nWrote {}/: incidents.csv (per call), units.csv (per unit), loops.csv (per patrol loop), hotspots.csv (per hotspot), summary.json (all figures).",
-        out.display()
+        "\nWrote {}/: incidents.csv (per call), units.csv (per unit), loops.csv (per patrol loop), hotspots.csv (per hotspot), summary.json (all figures),\nand plots as PNG and SVG: {}.",
+        out.display(),
+        names.join(", ")
     );
     Ok(())
 }

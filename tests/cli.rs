@@ -134,3 +134,42 @@ fn help_lists_commands_and_examples() {
         assert!(text.contains(w), "run --help lacks {w}");
     }
 }
+
+#[test]
+fn export_geojson_writes_valid_layers() {
+    let d = temp_dir("cli-geojson");
+    let scenario = root().join("scenarios/teaching.toml");
+    let o = bin()
+        .args(["export", "geojson", scenario.to_str().unwrap(), "--out"])
+        .arg(d.join("gis"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let scn = patrolsim::scenario::load::from_path(&scenario).unwrap();
+    let layer = |name: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(d.join("gis").join(name)).unwrap()).unwrap()
+    };
+    let count = |v: &serde_json::Value| v["features"].as_array().unwrap().len();
+    assert_eq!(count(&layer("stations.geojson")), scn.stations.len());
+    assert_eq!(count(&layer("hotspots.geojson")), scn.hotspots.len());
+    assert_eq!(count(&layer("loops.geojson")), scn.patrols.len());
+    let cov = layer("coverage.geojson");
+    assert_eq!(count(&cov), scn.net.node_count());
+    for f in cov["features"].as_array().unwrap() {
+        assert_eq!(f["type"], "Feature");
+        let c = &f["geometry"]["coordinates"];
+        let (lon, lat) = (c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
+        assert!(
+            (114.0..115.0).contains(&lon) && (30.0..31.0).contains(&lat),
+            "{c}"
+        );
+        let p = &f["properties"];
+        let within = p["time_s"].as_f64().unwrap() <= 300.05;
+        assert_eq!(p["within_target"].as_bool().unwrap(), within, "{p}");
+    }
+    // Loops are closed lines.
+    for f in layer("loops.geojson")["features"].as_array().unwrap() {
+        let c = f["geometry"]["coordinates"].as_array().unwrap();
+        assert_eq!(c.first(), c.last());
+    }
+}

@@ -6,6 +6,7 @@ mod cli;
 mod determinism;
 mod engine;
 mod errors;
+mod osm;
 mod patrol;
 mod queueing;
 mod real_data;

@@ -71,6 +71,13 @@ pub struct NetworkSection {
     /// `edges.csv` (OSMnx convention: `u`, `v`, `length` m, `speed_kph`, `travel_time` s).
     #[serde(default)]
     pub edges: Option<PathBuf>,
+    /// An OpenStreetMap extract (`.osm.pbf`), relative to the scenario file;
+    /// a binary cache is kept beside it.
+    #[serde(default)]
+    pub osm: Option<PathBuf>,
+    /// With `osm`: keep `highway=service` roads too. Default false.
+    #[serde(default)]
+    pub osm_service: bool,
     /// Add the reverse of every edge (for plain undirected road lists). Default false.
     #[serde(default)]
     pub undirected: bool,

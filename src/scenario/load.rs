@@ -303,7 +303,43 @@ pub fn resolve(file: ScenarioFile, path: &Path, base: &Path) -> Result<Scenario>
             CoordSystem::Planar { unit_m }
         }
     };
+    let sources = [
+        net_s.synthetic.is_some(),
+        net_s.nodes.is_some() || net_s.edges.is_some(),
+        net_s.osm.is_some(),
+    ];
+    if sources.iter().filter(|&&x| x).count() > 1 {
+        return Err(ck.err(
+            "network",
+            "give only one of network.synthetic, network.nodes + network.edges, or network.osm",
+        ));
+    }
+    if net_s.osm_service && net_s.osm.is_none() {
+        return Err(ck.err("network.osm_service", "only applies with network.osm"));
+    }
     let net = match (&net_s.synthetic, &net_s.nodes, &net_s.edges) {
+        (None, None, None) if net_s.osm.is_some() => {
+            let osm = base.join(net_s.osm.as_deref().unwrap_or(Path::new("")));
+            if d.node_weights.is_some() {
+                return Err(ck.err(
+                    "demand.node_weights",
+                    "names a nodes.csv column, but the network is an OpenStreetMap extract",
+                ));
+            }
+            if net_s.undirected || net_s.coordinates != Coordinates::Lonlat {
+                return Err(ck.err(
+                    "network.osm",
+                    "OpenStreetMap is directed and in lon/lat: leave out undirected and coordinates",
+                ));
+            }
+            let opts = crate::network::osm::OsmOptions {
+                include_service: net_s.osm_service,
+            };
+            let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+            crate::network::osm::load(&osm, &opts, progress)
+                .map_err(|e| name_field(&ck, e, "network.osm"))?
+                .0
+        }
         (Some(spec), None, None) => {
             if d.node_weights.is_some() {
                 return Err(ck.err(
