@@ -55,5 +55,6 @@ pub mod rng;
 pub mod routing;
 pub mod scenario;
 pub mod sim;
+pub mod trace;
 
 pub use error::{Error, Result};

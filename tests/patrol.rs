@@ -351,3 +351,51 @@ fn patrol_units_only_take_calls_up_to_their_max_priority() {
     // The priority 1 call at 500 (dispatchable at 560) does go to the patrol unit.
     assert_eq!(c2.unit_kind, "patrol");
 }
+
+#[test]
+fn trace_replays_positions_and_activities() {
+    use patrolsim::trace::{Activity, TraceRecorder};
+    let d = temp_dir("patrol-trace");
+    let scn = square(&d, "id,time_s,node,service_s\n1,45,3,30\n", "");
+    let prep = Prepared::new(&scn);
+    let calls = scn.demand.calls(&scn.service, 1, 0, scn.sim.horizon_s);
+    let homes = scn
+        .units()
+        .iter()
+        .map(|u| scn.stations[u.station].node)
+        .collect();
+    let patrol = scn.units().iter().map(|u| u.patrol.is_some()).collect();
+    let spans: Vec<_> = calls.iter().map(|c| (c.time_s, c.node)).collect();
+    let rec = TraceRecorder::new(homes, patrol, &spans);
+    let trace = Engine::new(&scn, &prep, &calls, rec)
+        .run()
+        .unwrap()
+        .finish();
+    let at = |u: usize, t: f64| trace.locate(&scn.net, u, t);
+    // The station unit never moves.
+    assert_eq!(at(0, 500.0), ([-1000.0, 100.0], Activity::Idle));
+    // The patrol unit: patrolling, then en route from 105, on scene 120-150,
+    // then back on its loop.
+    assert_eq!(at(1, 5.0).1, Activity::Patrolling);
+    let (p, a) = at(1, 110.0);
+    assert_eq!(a, Activity::EnRoute);
+    assert!((p[0] - 100.0).abs() < 1e-9 && p[1].abs() < 1e-9, "{p:?}");
+    assert_eq!(at(1, 130.0), ([100.0, 100.0], Activity::OnScene));
+    assert_eq!(at(1, 165.0).1, Activity::Patrolling);
+    // The call is open from 45 until cleared at 150, with a unit on scene from 120.
+    assert_eq!(
+        trace
+            .open_calls(100.0)
+            .map(|(_, on)| on)
+            .collect::<Vec<_>>(),
+        vec![false]
+    );
+    assert_eq!(
+        trace
+            .open_calls(125.0)
+            .map(|(_, on)| on)
+            .collect::<Vec<_>>(),
+        vec![true]
+    );
+    assert_eq!(trace.open_calls(151.0).count(), 0);
+}

@@ -165,6 +165,9 @@ impl<'a, O: Observer> Engine<'a, O> {
             let j = seen[p as usize];
             seen[p as usize] += 1;
             if plan.is_post() {
+                // Put it at its post: a drive of no length ends there.
+                let route = Route::from_node(self.net, 0.0, plan.nodes[0], Vec::new());
+                self.obs.route(0.0, unit as u32, &route);
                 self.post(unit as u32, p, 0, 0.0);
                 continue;
             }
