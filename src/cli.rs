@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::analysis::coverage::Coverage;
 use crate::error::Result;
 use crate::scenario::{load, Scenario};
-use crate::{report, sim};
+use crate::{batch, report, sim};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -21,6 +21,13 @@ Examples:
   patrolsim patrols design my-city.toml           propose 15-minute loops through every hotspot
   patrolsim import osm city.osm.pbf --out city    a real city's roads as nodes.csv and edges.csv
   patrolsim export geojson my-city.toml --out gis map layers for QGIS or kepler.gl
+  patrolsim animate my-city.toml --out am.gif --from 21600
+                                                  06:00 to 07:00 as an animated GIF
+  patrolsim batch my-city.toml --reps 50          50 replications with 95% confidence intervals
+  patrolsim compare base.toml more.toml --reps 30 two layouts on the same calls, paired differences
+  patrolsim sweep my-city.toml --set stations.units=1..3 --reps 20
+                                                  compliance against units per station
+  patrolsim batch my-city.toml --reps 1000 --shard 3/8 --out part3   one shard of a cluster job
 
 Exit codes: 0 success (whatever the verdict), 2 bad input, 1 anything else.";
 
@@ -39,6 +46,10 @@ pub struct Cli {
 pub enum Command {
     /// Simulate a scenario and judge it against the response target.
     Run(RunArgs),
+    /// Simulate a scenario and write an animated GIF of a window of it: units
+    /// moving along the roads, coloured by what they do, calls opening and
+    /// closing, a clock and the running share of calls reached in time.
+    Animate(AnimateArgs),
     /// Validate a scenario; print the network size, each station's snapping
     /// distance and the static coverage.
     Check {
@@ -57,6 +68,54 @@ pub enum Command {
         /// The format.
         #[command(subcommand)]
         command: ExportCommand,
+    },
+    /// Run many replications of a scenario in parallel and estimate every
+    /// figure with a 95 % confidence interval (replications.csv, batch.json).
+    Batch(BatchArgs),
+    /// Combine the output directories of `batch --shard i/n` runs into the
+    /// files a single batch would have written.
+    Merge {
+        /// Shard output directories.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Output directory.
+        #[arg(long, default_value = "patrolsim-batch")]
+        out: PathBuf,
+    },
+    /// Compare layouts of one city on the same random calls: each layout's
+    /// estimates and the paired difference from the first.
+    Compare {
+        /// Scenario files (two or more), the first being the reference.
+        #[arg(required = true, num_args = 2..)]
+        scenarios: Vec<PathBuf>,
+        /// Replications per layout.
+        #[arg(long, default_value_t = 20)]
+        reps: u64,
+        /// Worker threads (0: one per core). Results do not depend on it.
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// Output directory for compare.csv, compare.json and compare.png/.svg.
+        #[arg(long, default_value = "patrolsim-compare")]
+        out: PathBuf,
+    },
+    /// Sweep scenario keys over a grid; each point is a batch.
+    Sweep {
+        /// Scenario file (TOML).
+        scenario: PathBuf,
+        /// `key=values`: a TOML path and a comma-separated list or an integer
+        /// range `a..b`, e.g. `dispatch.call_handling_s=30,60,90` or
+        /// `stations.units=1..3` (every station). Repeat for a grid.
+        #[arg(long = "set", required = true)]
+        set: Vec<String>,
+        /// Replications per point.
+        #[arg(long, default_value_t = 10)]
+        reps: u64,
+        /// Worker threads (0: one per core). Results do not depend on it.
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// Output directory for sweep.csv, sweep.json and sweep.png/.svg.
+        #[arg(long, default_value = "patrolsim-sweep")]
+        out: PathBuf,
     },
     /// Bring a real city's road network in.
     Import {
@@ -124,6 +183,28 @@ pub enum PatrolsCommand {
     },
 }
 
+/// Options of `patrolsim batch`.
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// Scenario file (TOML).
+    pub scenario: PathBuf,
+    /// Number of replications; replication r uses streams keyed by (seed, r).
+    #[arg(long, default_value_t = 20)]
+    pub reps: u64,
+    /// Worker threads (0: one per core). Results do not depend on it.
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Output directory for replications.csv and batch.json (shard.json with --shard).
+    #[arg(long, default_value = "patrolsim-batch")]
+    pub out: PathBuf,
+    /// Seed of every random stream; overrides `simulation.seed`.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Run only shard i of n (0-based, `i/n`): replications i, i + n, ...; combine with `merge`.
+    #[arg(long)]
+    pub shard: Option<String>,
+}
+
 /// Options of `patrolsim run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -140,6 +221,34 @@ pub struct RunArgs {
     pub rep: u64,
 }
 
+/// Options of `patrolsim animate`.
+#[derive(Debug, Args)]
+pub struct AnimateArgs {
+    /// Scenario file (TOML).
+    pub scenario: PathBuf,
+    /// The GIF file to write (its directory is created if needed).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Start of the window, seconds of city time from the start of the run
+    /// (21600 = 06:00 of the first day).
+    #[arg(long, default_value_t = 0.0)]
+    pub from: f64,
+    /// End of the window, seconds of city time from the start of the run;
+    /// default: an hour after --from, or the end of the run if sooner.
+    #[arg(long)]
+    pub to: Option<f64>,
+    /// Frames per second of playback, 1 to 30.
+    #[arg(long, default_value_t = 5)]
+    pub fps: u32,
+    /// Seconds of city time per second of playback (60: a minute of city
+    /// time per second, so an hour plays in a minute).
+    #[arg(long, default_value_t = 60.0)]
+    pub speed: f64,
+    /// Seed of every random stream; overrides `simulation.seed`.
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
 /// Run a parsed command line, printing to stdout.
 pub fn execute(cli: Cli) -> Result<()> {
     match cli.command {
@@ -150,6 +259,7 @@ pub fn execute(cli: Cli) -> Result<()> {
             }
             simulate_and_write(&scn, &a.out, a.rep)
         }
+        Command::Animate(a) => animate(&a),
         Command::Check { scenario } => {
             let scn = load::from_path(&scenario)?;
             let cov = Coverage::of(&scn, 5);
@@ -190,6 +300,67 @@ pub fn execute(cli: Cli) -> Result<()> {
                 );
             }
             Ok(())
+        }
+        Command::Batch(a) => {
+            let mut scn = load::from_path(&a.scenario)?;
+            if let Some(seed) = a.seed {
+                scn.sim.seed = seed;
+            }
+            check_reps(a.reps)?;
+            let shard = a.shard.as_deref().map(batch::Shard::parse).transpose()?;
+            run_batch(&scn, a.reps, a.threads, shard, &a.out)
+        }
+        Command::Merge { dirs, out } => {
+            let (summary, rows) = batch::merge(&dirs)?;
+            batch::write_batch(&out, &summary, &rows, None)?;
+            print!("{}", report::batch_report(&summary, None));
+            println!(
+                "\nMerged {} shards; wrote {}/replications.csv and {}/batch.json.",
+                dirs.len(),
+                out.display(),
+                out.display()
+            );
+            Ok(())
+        }
+        Command::Compare {
+            scenarios,
+            reps,
+            threads,
+            out,
+        } => {
+            check_reps(reps)?;
+            let mut layouts = scenarios
+                .iter()
+                .map(|p| load::from_path(p))
+                .collect::<Result<Vec<_>>>()?;
+            let bar = progress_bar(reps * layouts.len() as u64);
+            let (cmp, _) = batch::compare::compare(&mut layouts, reps, threads, &|| bar.inc(1))?;
+            bar.finish_and_clear();
+            crate::output::ensure_dir(&out)?;
+            crate::output::write_string(
+                &out.join("compare.csv"),
+                &batch::compare::comparison_csv(&cmp),
+            )?;
+            let json = serde_json::to_string_pretty(&cmp)
+                .map_err(|e| crate::Error::Internal(e.to_string()))?;
+            crate::output::write_string(&out.join("compare.json"), &(json + "\n"))?;
+            crate::plot::batch::comparison(&out, &cmp)?;
+            print!("{}", report::comparison_report(&cmp));
+            println!(
+                "\nWrote {0}/compare.csv, {0}/compare.json and {0}/compare.png (.svg).",
+                out.display()
+            );
+            Ok(())
+        }
+        Command::Sweep {
+            scenario,
+            set,
+            reps,
+            threads,
+            out,
+        } => {
+            check_reps(reps)?;
+            run_sweep(&scenario, &set, reps, threads, &out)
         }
         Command::Import {
             command: ImportCommand::Osm { file, out, service },
@@ -240,6 +411,54 @@ pub fn execute(cli: Cli) -> Result<()> {
     }
 }
 
+fn animate(a: &AnimateArgs) -> Result<()> {
+    use crate::plot::AnimateOptions;
+    let mut opts = AnimateOptions {
+        from_s: a.from,
+        to_s: a.to.unwrap_or(a.from + 3600.0),
+        fps: a.fps,
+        speed: a.speed,
+        ..AnimateOptions::default()
+    };
+    // The options that do not depend on the scenario, before loading it.
+    opts.validate(f64::INFINITY)?;
+    let mut scn = load::from_path(&a.scenario)?;
+    if let Some(seed) = a.seed {
+        scn.sim.seed = seed;
+    }
+    if a.to.is_none() {
+        opts.to_s = scn.sim.horizon_s.min(a.from + 3600.0);
+    }
+    opts.validate(scn.sim.horizon_s)?;
+    let prepared = sim::Prepared::new(&scn);
+    let (outcome, trace) = sim::run_traced(&scn, &prepared, 0)?;
+    let info = crate::plot::animate(&a.out, &scn, &prepared, &trace, &outcome, &opts)?;
+    let clock = |t: f64| {
+        let s = t.max(0.0).round() as u64;
+        let hm = format!("{:02}:{:02}", s / 3600 % 24, s / 60 % 60);
+        if scn.sim.horizon_s > 86_400.0 {
+            format!("day {} {hm}", s / 86_400 + 1)
+        } else {
+            hm
+        }
+    };
+    println!(
+        "Wrote {}: {} frame{}, {:.1} s of playback at {} frames per second ({} to {} of city time, {} city seconds per second), {:.2} MB ({} x {} pixels).",
+        info.path.display(),
+        report::thousands(info.frames),
+        if info.frames == 1 { "" } else { "s" },
+        info.duration_s,
+        opts.fps,
+        clock(opts.from_s),
+        clock(opts.to_s),
+        opts.speed,
+        info.bytes as f64 / 1e6,
+        info.width,
+        info.height
+    );
+    Ok(())
+}
+
 fn design_patrols(scn: &Scenario, out: &Path, units: u32) -> Result<()> {
     use crate::analysis::patrol_design;
     let snodes: Vec<_> = scn.stations.iter().map(|s| s.node).collect();
@@ -264,6 +483,116 @@ fn design_patrols(scn: &Scenario, out: &Path, units: u32) -> Result<()> {
     print!("{}", report::design_report(scn, &d, &snames, &hnames));
     println!(
         "\nWrote {0}/patrols.toml (paste into a scenario, or use `[[patrols]] auto = true`) and {0}/patrols.geojson (for QGIS or kepler.gl).",
+        out.display()
+    );
+    Ok(())
+}
+
+fn check_reps(reps: u64) -> Result<()> {
+    if reps == 0 || reps > 1_000_000 {
+        return Err(crate::Error::Option {
+            option: "--reps".into(),
+            message: format!("must be 1 to 1,000,000, got {reps}"),
+        });
+    }
+    Ok(())
+}
+
+/// A progress bar with an ETA on a terminal; hidden otherwise.
+fn progress_bar(len: u64) -> indicatif::ProgressBar {
+    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+    let target = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    };
+    let bar = ProgressBar::with_draw_target(Some(len), target);
+    if let Ok(style) = ProgressStyle::with_template(
+        "{bar:40} {pos}/{len} replications, {elapsed} elapsed, ETA {eta}",
+    ) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+fn run_batch(
+    scn: &Scenario,
+    reps: u64,
+    threads: usize,
+    shard: Option<batch::Shard>,
+    out: &Path,
+) -> Result<()> {
+    let started = std::time::Instant::now();
+    let prepared = sim::Prepared::new(scn);
+    let shard_ = shard.unwrap_or(batch::Shard::ALL);
+    let ids = shard_.jobs(reps);
+    let bar = progress_bar(ids.len() as u64);
+    let rows = batch::run_reps(scn, &prepared, &ids, threads, &|| bar.inc(1))?;
+    bar.finish_and_clear();
+    let header = batch::BatchHeader::of(scn, reps);
+    let summary = batch::BatchSummary::from_parts(&header, &rows);
+    let elapsed = started.elapsed().as_secs_f64();
+    match shard {
+        Some(s) => {
+            let info = batch::ShardInfo {
+                batch: header,
+                shard: s,
+            };
+            batch::write_batch(out, &summary, &rows, Some(&info))?;
+            println!(
+                "shard {}/{} of {}: {} replications in {elapsed:.1} s; wrote {}/replications.csv and {}/shard.json (combine with `patrolsim merge`).",
+                s.index,
+                s.count,
+                scn.name,
+                rows.len(),
+                out.display(),
+                out.display()
+            );
+        }
+        None => {
+            batch::write_batch(out, &summary, &rows, None)?;
+            print!("{}", report::batch_report(&summary, Some(elapsed)));
+            println!(
+                "\nWrote {0}/replications.csv (one row per replication) and {0}/batch.json (means, sd, 95% intervals).",
+                out.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+fn run_sweep(scenario: &Path, set: &[String], reps: u64, threads: usize, out: &Path) -> Result<()> {
+    use batch::sweep;
+    let axes = set
+        .iter()
+        .map(|s| sweep::Axis::parse(s))
+        .collect::<Result<Vec<_>>>()?;
+    let text = std::fs::read_to_string(scenario).map_err(|e| crate::Error::read(scenario, e))?;
+    let base = scenario.parent().map(Path::to_path_buf).unwrap_or_default();
+    let grid = sweep::grid(&axes);
+    let bar = progress_bar(reps * grid.len() as u64);
+    let ids: Vec<u64> = (0..reps).collect();
+    let mut points = Vec::with_capacity(grid.len());
+    for point in &grid {
+        let t = sweep::point_text(&text, scenario, &axes, point)?;
+        let scn = load::from_str(&t, scenario, &base)?;
+        let prepared = sim::Prepared::new(&scn);
+        let rows = batch::run_reps(&scn, &prepared, &ids, threads, &|| bar.inc(1))?;
+        points.push(sweep::SweepPoint {
+            values: point.iter().map(sweep::show).collect(),
+            summary: batch::BatchSummary::of(&scn, reps, &rows),
+        });
+    }
+    bar.finish_and_clear();
+    crate::output::ensure_dir(out)?;
+    crate::output::write_string(&out.join("sweep.csv"), &sweep::sweep_csv(&axes, &points))?;
+    let json = serde_json::to_string_pretty(&serde_json::json!({ "axes": axes, "points": points }))
+        .map_err(|e| crate::Error::Internal(e.to_string()))?;
+    crate::output::write_string(&out.join("sweep.json"), &(json + "\n"))?;
+    crate::plot::batch::sweep(out, &axes, &points)?;
+    print!("{}", report::sweep_report(&axes, &points));
+    println!(
+        "\nWrote {0}/sweep.csv, {0}/sweep.json and {0}/sweep.png (.svg).",
         out.display()
     );
     Ok(())

@@ -42,6 +42,7 @@
 #![warn(missing_docs)]
 
 pub mod analysis;
+pub mod batch;
 pub mod cli;
 pub mod demand;
 pub mod error;

@@ -3,6 +3,13 @@
 use clap::Parser;
 
 fn main() {
+    // Die quietly, like other command-line tools, when the reader of our
+    // output goes away (`patrolsim batch ... | head`), instead of panicking.
+    #[cfg(unix)]
+    // SAFETY: restoring the default action of SIGPIPE before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = patrolsim::cli::Cli::parse();
     if let Err(e) = patrolsim::cli::execute(cli) {
         eprintln!("error: {e}");

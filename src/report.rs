@@ -552,6 +552,192 @@ pub fn design_report(
     t
 }
 
+/// A metric's value as people read it: shares in %, seconds as m:ss.
+pub fn metric_value(metric: &str, v: f64) -> String {
+    if metric.ends_with("_s") {
+        mmss(v)
+    } else if metric == "calls" {
+        format!("{v:.0}")
+    } else {
+        format!("{:.1}%", v * 100.0)
+    }
+}
+
+/// A metric's spread as people read it.
+fn metric_spread(metric: &str, v: f64) -> String {
+    if metric.ends_with("_s") {
+        format!("{v:.1} s")
+    } else if metric == "calls" {
+        format!("{v:.1}")
+    } else {
+        format!("{:.2} pts", v * 100.0)
+    }
+}
+
+/// `mean ± half-width (95% CI lo .. hi)`.
+pub fn estimate_text(metric: &str, e: &crate::batch::Estimate) -> String {
+    match (e.mean, e.half_width, e.ci_low, e.ci_high) {
+        (Some(m), Some(h), Some(lo), Some(hi)) => format!(
+            "{} ± {}  (95% CI {} .. {})",
+            metric_value(metric, m),
+            metric_spread(metric, h),
+            metric_value(metric, lo),
+            metric_value(metric, hi)
+        ),
+        (Some(m), ..) => metric_value(metric, m),
+        _ => "-".into(),
+    }
+}
+
+/// The console report of a batch.
+pub fn batch_report(s: &crate::batch::BatchSummary, elapsed: Option<f64>) -> String {
+    let mut t = String::new();
+    let _ = write!(
+        t,
+        "patrolsim batch: {}, {} replications (seed {})",
+        s.scenario, s.replications, s.seed
+    );
+    if let Some(e) = elapsed {
+        let _ = write!(
+            t,
+            " in {e:.1} s ({:.1} replications/s)",
+            s.replications as f64 / e.max(1e-9)
+        );
+    }
+    t.push('\n');
+    for (name, e) in &s.metrics {
+        if e.n > 0 {
+            let _ = writeln!(t, "  {:<22} {}", name, estimate_text(name, e));
+        }
+    }
+    if let (Some(c), Some(meets)) = (s.metric("compliance"), s.meets) {
+        let conf = match s.meets_with_confidence {
+            Some(true) => "with 95% confidence",
+            _ if meets => "on average, but not with 95% confidence",
+            _ => "",
+        };
+        let _ = writeln!(
+            t,
+            "\nVERDICT: {} the {}-minute response target{}: mean compliance {} (95% CI {} .. {}), goal {}.",
+            if meets { "MEETS" } else { "MISSES" },
+            format_minutes(s.response_target_s),
+            if conf.is_empty() { String::new() } else { format!(" {conf}") },
+            pct(c.mean),
+            pct(c.ci_low),
+            pct(c.ci_high),
+            pct(Some(s.compliance_goal))
+        );
+    }
+    t
+}
+
+/// The console report of a comparison.
+pub fn comparison_report(c: &crate::batch::compare::Comparison) -> String {
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        "patrolsim compare: {} layouts, {} replications each (seed {}), paired against `{}`",
+        c.names.len(),
+        c.replications,
+        c.seed,
+        c.names[0]
+    );
+    if !c.common_calls {
+        let _ = writeln!(
+            t,
+            "  note: the layouts do not share the same calls (different network or demand), so differences include the noise of different calls"
+        );
+    }
+    for m in &c.metrics {
+        if m.layouts.iter().all(|e| e.n == 0) || m.metric == "calls" {
+            continue;
+        }
+        let _ = writeln!(t, "\n  {}", m.metric);
+        for (i, name) in c.names.iter().enumerate() {
+            let diff = if i == 0 {
+                String::from("(reference)")
+            } else {
+                let d = &m.difference[i];
+                match (d.mean, d.ci_low, d.ci_high) {
+                    (Some(x), Some(lo), Some(hi)) => format!(
+                        "difference {}{} (95% CI {} .. {}){}",
+                        if x >= 0.0 { "+" } else { "" },
+                        metric_spread(&m.metric, x),
+                        metric_spread(&m.metric, lo),
+                        metric_spread(&m.metric, hi),
+                        if lo > 0.0 || hi < 0.0 {
+                            ", significant"
+                        } else {
+                            ""
+                        }
+                    ),
+                    _ => "-".into(),
+                }
+            };
+            let _ = writeln!(
+                t,
+                "    {:<28} {}  {}",
+                name,
+                estimate_text(&m.metric, &m.layouts[i]),
+                diff
+            );
+        }
+    }
+    t.push('\n');
+    for s in &c.summaries {
+        let _ = writeln!(
+            t,
+            "VERDICT: {:<28} {} the {}-minute target: mean compliance {}, goal {}.",
+            s.scenario,
+            match (s.meets, s.meets_with_confidence) {
+                (Some(true), Some(true)) => "MEETS (with 95% confidence)",
+                (Some(true), _) => "MEETS (on average)",
+                _ => "MISSES",
+            },
+            format_minutes(s.response_target_s),
+            pct(s.metric("compliance").and_then(|e| e.mean)),
+            pct(Some(s.compliance_goal))
+        );
+    }
+    t
+}
+
+/// The console report of a sweep.
+pub fn sweep_report(
+    axes: &[crate::batch::sweep::Axis],
+    points: &[crate::batch::sweep::SweepPoint],
+) -> String {
+    let mut t = String::new();
+    let keys: Vec<&str> = axes.iter().map(|a| a.key.as_str()).collect();
+    let _ = writeln!(
+        t,
+        "patrolsim sweep: {} points over {}, {} replications each",
+        points.len(),
+        keys.join(" x "),
+        points.first().map_or(0, |p| p.summary.replications)
+    );
+    for p in points {
+        let c = p.summary.metric("compliance");
+        let r = p.summary.metric("mean_response_s");
+        let _ = writeln!(
+            t,
+            "  {:<40} compliance {}   mean response {}   {}",
+            keys.iter()
+                .zip(&p.values)
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            c.map_or_else(|| "-".into(), |e| estimate_text("compliance", e)),
+            r.and_then(|e| e.mean).map_or_else(|| "-".into(), mmss),
+            match p.summary.meets {
+                Some(true) => "meets",
+                _ => "misses",
+            }
+        );
+    }
+    t
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,6 +2,8 @@
 
 mod common;
 
+mod animate;
+mod batch;
 mod cli;
 mod determinism;
 mod engine;

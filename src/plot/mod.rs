@@ -19,6 +19,8 @@
 //! the embedded DejaVu Sans, so no system font is needed. Files are written
 //! under a temporary name and renamed into place.
 
+pub mod batch;
+mod animate;
 mod charts;
 mod common;
 mod map;
@@ -39,6 +41,7 @@ use crate::metrics::Outcome;
 use crate::scenario::Scenario;
 use crate::sim::Prepared;
 
+pub use animate::{animate, AnimateOptions, AnimationInfo, MAX_FRAMES};
 pub use charts::{draw_hotspots, draw_hourly, draw_loops, draw_response, draw_utilisation};
 pub use map::{draw_city_map, draw_coverage_map};
 
