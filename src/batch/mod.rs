@@ -569,52 +569,6 @@ pub fn write_batch(
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn student_t_quantiles_match_tables() {
-        for (df, want) in [
-            (1.0, 12.706_204_736),
-            (2.0, 4.302_652_730),
-            (5.0, 2.570_581_836),
-            (19.0, 2.093_024_054),
-            (30.0, 2.042_272_456),
-            (1000.0, 1.962_339_081),
-        ] {
-            let q = student_t_quantile(0.975, df);
-            assert!((q - want).abs() < 1e-6, "df {df}: {q} vs {want}");
-        }
-        assert!((student_t_cdf(0.0, 7.0) - 0.5).abs() < 1e-15);
-    }
-
-    #[test]
-    fn estimate_of_a_known_sample() {
-        let e = Estimate::of([1.0, 2.0, 3.0, 4.0, f64::NAN]);
-        assert_eq!(e.n, 4);
-        assert_eq!(e.mean, Some(2.5));
-        let sd = (5.0f64 / 3.0).sqrt();
-        assert!((e.sd.unwrap() - sd).abs() < 1e-12);
-        let hw = 3.182_446_305 * sd / 2.0;
-        assert!((e.half_width.unwrap() - hw).abs() < 1e-6);
-    }
-
-    #[test]
-    fn shards_partition_the_jobs() {
-        let s = Shard::parse("1/3").unwrap();
-        assert_eq!(s.jobs(8), vec![1, 4, 7]);
-        let all: Vec<u64> = (0..3)
-            .flat_map(|i| Shard { index: i, count: 3 }.jobs(8))
-            .collect();
-        let mut sorted = all.clone();
-        sorted.sort();
-        assert_eq!(sorted, (0..8).collect::<Vec<_>>());
-        assert!(Shard::parse("3/3").is_err());
-        assert!(Shard::parse("x").is_err());
-    }
-}
-
 /// Combine shard directories into the rows and summary of the whole batch.
 /// Every shard must belong to the same batch, and together they must hold
 /// each replication exactly once.
@@ -689,4 +643,50 @@ pub fn merge(dirs: &[std::path::PathBuf]) -> Result<(BatchSummary, Vec<RepRow>)>
         });
     }
     Ok((BatchSummary::from_parts(&header, &rows), rows))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn student_t_quantiles_match_tables() {
+        for (df, want) in [
+            (1.0, 12.706_204_736),
+            (2.0, 4.302_652_730),
+            (5.0, 2.570_581_836),
+            (19.0, 2.093_024_054),
+            (30.0, 2.042_272_456),
+            (1000.0, 1.962_339_081),
+        ] {
+            let q = student_t_quantile(0.975, df);
+            assert!((q - want).abs() < 1e-6, "df {df}: {q} vs {want}");
+        }
+        assert!((student_t_cdf(0.0, 7.0) - 0.5).abs() < 1e-15);
+    }
+
+    #[test]
+    fn estimate_of_a_known_sample() {
+        let e = Estimate::of([1.0, 2.0, 3.0, 4.0, f64::NAN]);
+        assert_eq!(e.n, 4);
+        assert_eq!(e.mean, Some(2.5));
+        let sd = (5.0f64 / 3.0).sqrt();
+        assert!((e.sd.unwrap() - sd).abs() < 1e-12);
+        let hw = 3.182_446_305 * sd / 2.0;
+        assert!((e.half_width.unwrap() - hw).abs() < 1e-6);
+    }
+
+    #[test]
+    fn shards_partition_the_jobs() {
+        let s = Shard::parse("1/3").unwrap();
+        assert_eq!(s.jobs(8), vec![1, 4, 7]);
+        let all: Vec<u64> = (0..3)
+            .flat_map(|i| Shard { index: i, count: 3 }.jobs(8))
+            .collect();
+        let mut sorted = all.clone();
+        sorted.sort();
+        assert_eq!(sorted, (0..8).collect::<Vec<_>>());
+        assert!(Shard::parse("3/3").is_err());
+        assert!(Shard::parse("x").is_err());
+    }
 }
