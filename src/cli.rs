@@ -116,6 +116,9 @@ pub enum Command {
         /// Output directory for sweep.csv, sweep.json and sweep.png/.svg.
         #[arg(long, default_value = "patrolsim-sweep")]
         out: PathBuf,
+        /// Run only shard i of n (`i/n`) of the (point, replication) jobs; combine with `merge`.
+        #[arg(long)]
+        shard: Option<String>,
     },
     /// Bring a real city's road network in.
     Import {
@@ -311,6 +314,12 @@ pub fn execute(cli: Cli) -> Result<()> {
             run_batch(&scn, a.reps, a.threads, shard, &a.out)
         }
         Command::Merge { dirs, out } => {
+            if dirs.first().is_some_and(|d| batch::is_sweep_shard(d)) {
+                let (axes, points) = batch::sweep::merge(&dirs)?;
+                write_sweep(&out, &axes, &points)?;
+                println!("\nMerged {} sweep shards.", dirs.len());
+                return Ok(());
+            }
             let (summary, rows) = batch::merge(&dirs)?;
             batch::write_batch(&out, &summary, &rows, None)?;
             print!("{}", report::batch_report(&summary, None));
@@ -358,9 +367,11 @@ pub fn execute(cli: Cli) -> Result<()> {
             reps,
             threads,
             out,
+            shard,
         } => {
             check_reps(reps)?;
-            run_sweep(&scenario, &set, reps, threads, &out)
+            let shard = shard.as_deref().map(batch::Shard::parse).transpose()?;
+            run_sweep(&scenario, &set, reps, threads, &out, shard)
         }
         Command::Import {
             command: ImportCommand::Osm { file, out, service },
@@ -561,7 +572,14 @@ fn run_batch(
     Ok(())
 }
 
-fn run_sweep(scenario: &Path, set: &[String], reps: u64, threads: usize, out: &Path) -> Result<()> {
+fn run_sweep(
+    scenario: &Path,
+    set: &[String],
+    reps: u64,
+    threads: usize,
+    out: &Path,
+    shard: Option<batch::Shard>,
+) -> Result<()> {
     use batch::sweep;
     let axes = set
         .iter()
@@ -570,27 +588,78 @@ fn run_sweep(scenario: &Path, set: &[String], reps: u64, threads: usize, out: &P
     let text = std::fs::read_to_string(scenario).map_err(|e| crate::Error::read(scenario, e))?;
     let base = scenario.parent().map(Path::to_path_buf).unwrap_or_default();
     let grid = sweep::grid(&axes);
-    let bar = progress_bar(reps * grid.len() as u64);
-    let ids: Vec<u64> = (0..reps).collect();
-    let mut points = Vec::with_capacity(grid.len());
+    // Resolve every point first: a bad value stops the sweep before it runs.
+    let mut scenarios = Vec::with_capacity(grid.len());
     for point in &grid {
         let t = sweep::point_text(&text, scenario, &axes, point)?;
-        let scn = load::from_str(&t, scenario, &base)?;
-        let prepared = sim::Prepared::new(&scn);
-        let rows = batch::run_reps(&scn, &prepared, &ids, threads, &|| bar.inc(1))?;
-        points.push(sweep::SweepPoint {
-            values: point.iter().map(sweep::show).collect(),
-            summary: batch::BatchSummary::of(&scn, reps, &rows),
-        });
+        scenarios.push(load::from_str(&t, scenario, &base)?);
+    }
+    let plan = sweep::SweepShard {
+        kind: "sweep".into(),
+        set: set.to_vec(),
+        reps,
+        points: grid
+            .iter()
+            .zip(&scenarios)
+            .map(|(p, scn)| {
+                (
+                    p.iter().map(sweep::show).collect(),
+                    batch::BatchHeader::of(scn, reps),
+                )
+            })
+            .collect(),
+        shard: shard.unwrap_or(batch::Shard::ALL),
+    };
+    let jobs = plan.jobs();
+    let bar = progress_bar(jobs.iter().map(|j| j.len() as u64).sum());
+    let mut rows = Vec::with_capacity(grid.len());
+    for (scn, ids) in scenarios.iter().zip(&jobs) {
+        if ids.is_empty() {
+            rows.push(Vec::new());
+            continue;
+        }
+        let prepared = sim::Prepared::new(scn);
+        rows.push(batch::run_reps(scn, &prepared, ids, threads, &|| {
+            bar.inc(1)
+        })?);
     }
     bar.finish_and_clear();
+    if let Some(s) = shard {
+        plan.write(out, &rows)?;
+        println!(
+            "sweep shard {}/{}: {} jobs; wrote {}/ (combine with `patrolsim merge`).",
+            s.index,
+            s.count,
+            jobs.iter().map(Vec::len).sum::<usize>(),
+            out.display()
+        );
+        return Ok(());
+    }
+    let points: Vec<sweep::SweepPoint> = plan
+        .points
+        .iter()
+        .zip(&rows)
+        .map(|((values, header), r)| sweep::SweepPoint {
+            values: values.clone(),
+            summary: batch::BatchSummary::from_parts(header, r),
+        })
+        .collect();
+    write_sweep(out, &axes, &points)
+}
+
+fn write_sweep(
+    out: &Path,
+    axes: &[batch::sweep::Axis],
+    points: &[batch::sweep::SweepPoint],
+) -> Result<()> {
+    use batch::sweep;
     crate::output::ensure_dir(out)?;
-    crate::output::write_string(&out.join("sweep.csv"), &sweep::sweep_csv(&axes, &points))?;
+    crate::output::write_string(&out.join("sweep.csv"), &sweep::sweep_csv(axes, points))?;
     let json = serde_json::to_string_pretty(&serde_json::json!({ "axes": axes, "points": points }))
         .map_err(|e| crate::Error::Internal(e.to_string()))?;
     crate::output::write_string(&out.join("sweep.json"), &(json + "\n"))?;
-    crate::plot::batch::sweep(out, &axes, &points)?;
-    print!("{}", report::sweep_report(&axes, &points));
+    crate::plot::batch::sweep(out, axes, points)?;
+    print!("{}", report::sweep_report(axes, points));
     println!(
         "\nWrote {0}/sweep.csv, {0}/sweep.json and {0}/sweep.png (.svg).",
         out.display()

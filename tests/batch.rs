@@ -242,3 +242,37 @@ fn bad_batch_options_exit_with_code_2() {
         );
     }
 }
+
+#[test]
+fn sweep_shards_merged_equal_the_unsharded_sweep() {
+    let d = temp_dir("sweep-shards");
+    let s = teaching();
+    let s = s.to_str().unwrap();
+    let base = [
+        "sweep",
+        s,
+        "--set",
+        "stations.units=1..2",
+        "--set",
+        "dispatch.call_handling_s=30,90",
+        "--reps",
+        "4",
+    ];
+    let with = |extra: &[&str]| -> Vec<String> {
+        base.iter().chain(extra).map(|x| x.to_string()).collect()
+    };
+    let run = |args: Vec<String>| {
+        let o = bin().args(&args).current_dir(&d).output().unwrap();
+        ok(&o);
+    };
+    run(with(&["--out", "whole"]));
+    for i in 0..3 {
+        run(with(&["--shard", &format!("{i}/3"), "--out", &format!("p{i}")]));
+    }
+    ok(&patrolsim(&["merge", "p2", "p0", "p1", "--out", "merged"], &d));
+    for f in ["sweep.csv", "sweep.json"] {
+        assert!(read(&d.join("whole").join(f)) == read(&d.join("merged").join(f)), "{f} differs");
+    }
+    let o = patrolsim(&["merge", "p0", "p1", "--out", "bad"], &d);
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -569,6 +569,14 @@ pub fn write_batch(
     }
 }
 
+/// True when a shard directory holds a sweep shard (not a batch shard).
+pub fn is_sweep_shard(dir: &Path) -> bool {
+    std::fs::read_to_string(dir.join("shard.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .is_some_and(|v| v["kind"] == "sweep")
+}
+
 /// Combine shard directories into the rows and summary of the whole batch.
 /// Every shard must belong to the same batch, and together they must hold
 /// each replication exactly once.

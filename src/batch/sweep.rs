@@ -11,8 +11,11 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::{BatchSummary, Estimate};
+use serde::Deserialize;
+
+use super::{read_rows, rows_csv, BatchHeader, BatchSummary, Estimate, RepRow, Shard};
 use crate::error::{Error, Result};
+use crate::output::{ensure_dir, write_string};
 
 /// One `--set` of a sweep.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -240,6 +243,128 @@ pub fn show(v: &toml::Value) -> String {
         toml::Value::String(s) => s.clone(),
         other => other.to_string(),
     }
+}
+
+/// What a sweep shard writes (`shard.json`): the sweep, and which of its
+/// jobs (point, replication) this shard ran. Job `j` is replication
+/// `j % reps` of point `j / reps`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SweepShard {
+    /// Always `"sweep"`.
+    pub kind: String,
+    /// The `--set` specifications, as given.
+    pub set: Vec<String>,
+    /// Replications per point.
+    pub reps: u64,
+    /// Per point: its values and the header of its batch.
+    pub points: Vec<(Vec<String>, BatchHeader)>,
+    /// This shard.
+    pub shard: Shard,
+}
+
+impl SweepShard {
+    /// The replications of each point that this shard runs.
+    pub fn jobs(&self) -> Vec<Vec<u64>> {
+        let mut per = vec![Vec::new(); self.points.len()];
+        for j in self.shard.jobs(self.reps * self.points.len() as u64) {
+            per[(j / self.reps) as usize].push(j % self.reps);
+        }
+        per
+    }
+
+    /// Write this shard's files: `shard.json` and `rows-<point>.csv`.
+    pub fn write(&self, dir: &Path, rows: &[Vec<RepRow>]) -> Result<()> {
+        ensure_dir(dir)?;
+        for (p, r) in rows.iter().enumerate() {
+            if !r.is_empty() {
+                write_string(&dir.join(format!("rows-{p}.csv")), &rows_csv(r))?;
+            }
+        }
+        let json =
+            serde_json::to_string_pretty(self).map_err(|e| Error::Internal(e.to_string()))?;
+        write_string(&dir.join("shard.json"), &(json + "\n"))
+    }
+}
+
+/// Combine sweep shards into the axes and points of the whole sweep.
+pub fn merge(dirs: &[std::path::PathBuf]) -> Result<(Vec<Axis>, Vec<SweepPoint>)> {
+    let mut first: Option<SweepShard> = None;
+    let mut seen = std::collections::BTreeSet::new();
+    let mut rows: Vec<Vec<RepRow>> = Vec::new();
+    for d in dirs {
+        let path = d.join("shard.json");
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::read(&path, e))?;
+        let info: SweepShard = serde_json::from_str(&text)
+            .map_err(|e| Error::field(&path, "shard", format!("not a sweep shard.json: {e}")))?;
+        let same =
+            |a: &SweepShard| a.set == info.set && a.reps == info.reps && a.points == info.points;
+        match &first {
+            None => {
+                rows = vec![Vec::new(); info.points.len()];
+                first = Some(info.clone());
+            }
+            Some(f) if !same(f) => {
+                return Err(Error::field(
+                    &path,
+                    "sweep",
+                    "belongs to another sweep than the first directory",
+                ))
+            }
+            Some(_) => {}
+        }
+        if !seen.insert(info.shard.index) {
+            return Err(Error::field(
+                &path,
+                "shard",
+                format!("shard {} is given twice", info.shard.index),
+            ));
+        }
+        for (p, want) in info.jobs().iter().enumerate() {
+            if want.is_empty() {
+                continue;
+            }
+            let file = d.join(format!("rows-{p}.csv"));
+            let part = read_rows(&file)?;
+            let got: Vec<u64> = part.iter().map(|r| r.rep).collect();
+            if &got != want {
+                return Err(Error::field(
+                    &file,
+                    "rep",
+                    format!("holds replications {got:?}, expected {want:?}"),
+                ));
+            }
+            rows[p].extend(part);
+        }
+    }
+    let info = first.ok_or_else(|| Error::Option {
+        option: "DIR".into(),
+        message: "no shard directories given".into(),
+    })?;
+    let axes = info
+        .set
+        .iter()
+        .map(|s| Axis::parse(s))
+        .collect::<Result<Vec<_>>>()?;
+    let mut points = Vec::with_capacity(rows.len());
+    for ((values, header), mut r) in info.points.into_iter().zip(rows) {
+        r.sort_by_key(|x| x.rep);
+        if r.len() as u64 != info.reps {
+            return Err(Error::Option {
+                option: "DIR".into(),
+                message: format!(
+                    "the shards do not cover the sweep: point {} has {} of {} replications",
+                    values.join(", "),
+                    r.len(),
+                    info.reps
+                ),
+            });
+        }
+        points.push(SweepPoint {
+            summary: BatchSummary::from_parts(&header, &r),
+            values,
+        });
+    }
+    Ok((axes, points))
 }
 
 #[cfg(test)]
