@@ -5,7 +5,18 @@ use std::path::Path;
 
 use crate::common::{bin, root, temp_dir};
 
-const FILES: [&str; 3] = ["incidents.csv", "units.csv", "summary.json"];
+const FILES: [&str; 10] = [
+    "incidents.csv",
+    "units.csv",
+    "loops.csv",
+    "hotspots.csv",
+    "summary.json",
+    "map.png",
+    "coverage.png",
+    "response.svg",
+    "loops.svg",
+    "hotspots.png",
+];
 
 fn run(out: &Path, threads: &str, seed: &str) {
     let scenario = root().join("scenarios/default.toml");
