@@ -19,6 +19,7 @@ Examples:
   patrolsim run scenarios/default.toml --out out  simulate; write the CSV files and summary.json
   patrolsim run my-city.toml --seed 42            the same with another random seed
   patrolsim patrols design my-city.toml           propose 15-minute loops through every hotspot
+  patrolsim report my-city.toml --out out         one self-contained report.html: verdict, tables, plots, playback
   patrolsim import osm city.osm.pbf --out city    a real city's roads as nodes.csv and edges.csv
   patrolsim export geojson my-city.toml --out gis map layers for QGIS or kepler.gl
   patrolsim animate my-city.toml --out am.gif --from 21600
@@ -50,13 +51,29 @@ pub enum Command {
     /// moving along the roads, coloured by what they do, calls opening and
     /// closing, a clock and the running share of calls reached in time.
     Animate(AnimateArgs),
+    /// Simulate a scenario and write report.html beside the usual outputs: one
+    /// self-contained page with the verdict, the tables, every plot and an
+    /// in-page playback of the run.
+    Report {
+        /// Scenario file (TOML).
+        scenario: PathBuf,
+        /// Output directory for report.html and the usual outputs.
+        #[arg(long, default_value = "patrolsim-out")]
+        out: PathBuf,
+        /// Seed of every random stream; overrides `simulation.seed`.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Replication index (0 = the first).
+        #[arg(long, default_value_t = 0)]
+        rep: u64,
+    },
     /// Validate a scenario; print the network size, each station's snapping
     /// distance and the static coverage.
     Check {
         /// Scenario file (TOML).
         scenario: PathBuf,
     },
-    /// Run the built-in default scenario and write ./patrolsim-demo/.
+    /// Run the built-in default scenario and write ./patrolsim-demo/ (with report.html).
     Demo {
         /// Output directory.
         #[arg(long, default_value = "patrolsim-demo")]
@@ -222,6 +239,10 @@ pub struct RunArgs {
     /// Replication index: a distinct random stream for the same seed (0 = the first).
     #[arg(long, default_value_t = 0)]
     pub rep: u64,
+    /// Also write report.html: one self-contained page with the verdict,
+    /// tables, plots and an in-page playback of the run.
+    #[arg(long)]
+    pub report: bool,
 }
 
 /// Options of `patrolsim animate`.
@@ -255,12 +276,21 @@ pub struct AnimateArgs {
 /// Run a parsed command line, printing to stdout.
 pub fn execute(cli: Cli) -> Result<()> {
     match cli.command {
+        Command::Run(a) if a.report => {
+            crate::report_html::report_command(&a.scenario, &a.out, a.rep, a.seed)
+        }
+        Command::Report {
+            scenario,
+            out,
+            seed,
+            rep,
+        } => crate::report_html::report_command(&scenario, &out, rep, seed),
         Command::Run(a) => {
             let mut scn = load::from_path(&a.scenario)?;
             if let Some(seed) = a.seed {
                 scn.sim.seed = seed;
             }
-            simulate_and_write(&scn, &a.out, a.rep)
+            crate::report_html::report_scenario(&scn, &a.out, a.rep, false)
         }
         Command::Animate(a) => animate(&a),
         Command::Check { scenario } => {
@@ -417,7 +447,7 @@ pub fn execute(cli: Cli) -> Result<()> {
             let cov = Coverage::of(&scn, 5);
             print!("{}", report::check_report(&scn, &cov));
             println!();
-            simulate_and_write(&scn, &out, 0)
+            crate::report_html::report_scenario(&scn, &out, 0, true)
         }
     }
 }
@@ -663,26 +693,6 @@ fn write_sweep(
     println!(
         "\nWrote {0}/sweep.csv, {0}/sweep.json and {0}/sweep.png (.svg).",
         out.display()
-    );
-    Ok(())
-}
-
-fn simulate_and_write(scn: &Scenario, out: &Path, rep: u64) -> Result<()> {
-    let prepared = sim::Prepared::new(scn);
-    let outcome = sim::run(scn, &prepared, rep)?;
-    report::write_outputs(out, &outcome)?;
-    let coverage = Coverage::of(scn, 5);
-    let plots = crate::plot::write_all(out, scn, &prepared, &outcome, &coverage)?;
-    print!("{}", report::console_summary(scn, &outcome));
-    let names: Vec<String> = plots
-        .iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "png"))
-        .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
-        .collect();
-    println!(
-        "\nWrote {}/: incidents.csv (per call), units.csv (per unit), loops.csv (per patrol loop), hotspots.csv (per hotspot), summary.json (all figures),\nand plots as PNG and SVG: {}.",
-        out.display(),
-        names.join(", ")
     );
     Ok(())
 }

@@ -52,6 +52,7 @@ pub mod network;
 pub mod output;
 pub mod plot;
 pub mod report;
+pub mod report_html;
 pub mod rng;
 pub mod routing;
 pub mod scenario;

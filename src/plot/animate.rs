@@ -308,6 +308,7 @@ fn clock(t: f64, seconds: bool) -> String {
 }
 
 /// Metres to pixels: equal scale in x and y, north up.
+#[derive(Clone, Debug)]
 struct Mapper {
     lo: [f64; 2],
     hi_y: f64,
@@ -316,11 +317,37 @@ struct Mapper {
 }
 
 impl Mapper {
-    fn px(&self, m: [f64; 2]) -> (i32, i32) {
+    /// The network's extent, centred in `w` x `h` pixels with a 12-pixel margin.
+    fn fit(net: &crate::network::Network, w: f64, h: f64) -> Mapper {
+        let [lo, hi] = net.bbox_m();
+        let (lo, hi) = if lo[0].is_finite() && hi[0].is_finite() {
+            (lo, hi)
+        } else {
+            ([0.0; 2], [1.0; 2])
+        };
+        let pad = 12.0;
+        let (aw, ah) = (w - 2.0 * pad, h - 2.0 * pad);
+        let (ex, ey) = ((hi[0] - lo[0]).max(1.0), (hi[1] - lo[1]).max(1.0));
+        let k = (aw / ex).min(ah / ey);
+        Mapper {
+            lo,
+            hi_y: hi[1],
+            k,
+            off: (pad + (aw - ex * k) / 2.0, pad + (ah - ey * k) / 2.0),
+        }
+    }
+
+    /// Pixel (unrounded) of a point in local metres.
+    fn px_f(&self, m: [f64; 2]) -> (f64, f64) {
         (
-            (self.off.0 + (m[0] - self.lo[0]) * self.k).round() as i32,
-            (self.off.1 + (self.hi_y - m[1]) * self.k).round() as i32,
+            self.off.0 + (m[0] - self.lo[0]) * self.k,
+            self.off.1 + (self.hi_y - m[1]) * self.k,
         )
+    }
+
+    fn px(&self, m: [f64; 2]) -> (i32, i32) {
+        let (x, y) = self.px_f(m);
+        (x.round() as i32, y.round() as i32)
     }
 }
 
@@ -366,22 +393,7 @@ impl<'a> Scene<'a> {
         let (w, h) = (opts.width as f64, opts.height as f64);
         let panel_w = (0.27 * w).clamp(200.0, 260.0).round();
         let panel_x = (w - panel_w) as i32;
-        let [lo, hi] = scn.net.bbox_m();
-        let (lo, hi) = if lo[0].is_finite() && hi[0].is_finite() {
-            (lo, hi)
-        } else {
-            ([0.0; 2], [1.0; 2])
-        };
-        let pad = 12.0;
-        let (aw, ah) = (panel_x as f64 - 2.0 * pad, h - 2.0 * pad);
-        let (ex, ey) = ((hi[0] - lo[0]).max(1.0), (hi[1] - lo[1]).max(1.0));
-        let k = (aw / ex).min(ah / ey);
-        let map = Mapper {
-            lo,
-            hi_y: hi[1],
-            k,
-            off: (pad + (aw - ex * k) / 2.0, pad + (ah - ey * k) / 2.0),
-        };
+        let map = Mapper::fit(&scn.net, panel_x as f64, h);
         let mut reached: Vec<(f64, bool)> = outcome
             .calls
             .iter()
@@ -426,64 +438,8 @@ impl<'a> Scene<'a> {
 
     fn draw_background<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         root.fill(&WHITE)?;
-        let net = &self.scn.net;
         let (w, h) = (self.opts.width as i32, self.opts.height as i32);
-
-        // Roads, lighter classes first.
-        let roads = roads(net);
-        for class in [
-            RoadClass::Local,
-            RoadClass::Other,
-            RoadClass::Arterial,
-            RoadClass::Expressway,
-        ] {
-            let (colour, width) = road_style(class);
-            let style = ShapeStyle::from(&colour).stroke_width(width);
-            for r in roads.iter().filter(|r| r.class == class) {
-                let pts: Vec<(i32, i32)> =
-                    r.nodes.iter().map(|&v| self.node_px(v as usize)).collect();
-                root.draw(&PathElement::new(pts, style))?;
-            }
-        }
-
-        // Patrol loops, faintly.
-        for (i, plan) in self.prepared.loops.iter().enumerate() {
-            let colour = faint(LOOP_COLOURS[i % LOOP_COLOURS.len()], 0.35);
-            if plan.is_post() {
-                for &v in &plan.nodes {
-                    root.draw(&Circle::new(
-                        self.node_px(v.idx()),
-                        9,
-                        ShapeStyle::from(&colour).stroke_width(2),
-                    ))?;
-                }
-                continue;
-            }
-            let style = ShapeStyle::from(&colour).stroke_width(3);
-            for &e in plan.legs.iter().flatten() {
-                root.draw(&PathElement::new(
-                    vec![
-                        self.node_px(net.edge_tail(e).idx()),
-                        self.node_px(net.edge_to(e).idx()),
-                    ],
-                    style,
-                ))?;
-            }
-        }
-
-        // Hotspots and stations.
-        for hs in &self.scn.hotspots {
-            draw_marker(
-                root,
-                self.node_px(hs.node.idx()),
-                hotspot_marker(hs.kind),
-                4,
-            )?;
-        }
-        for st in &self.scn.stations {
-            draw_marker(root, self.node_px(st.node.idx()), Marker::Square(WHITE), 5)?;
-        }
-        self.scale_bar(root)?;
+        draw_map_layer(root, self.scn, self.prepared, &self.map, (self.panel_x, h))?;
 
         // The panel and its fixed labels.
         let px = self.panel_x;
@@ -664,41 +620,6 @@ impl<'a> Scene<'a> {
         Ok(())
     }
 
-    /// A scale bar in the map's bottom-left corner, about a fifth of its width.
-    fn scale_bar<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        let want_m = 0.25 * (self.panel_x as f64 - 24.0) / self.map.k;
-        let Some(&len_m) = [
-            50.0, 100.0, 200.0, 500.0, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5,
-        ]
-        .iter()
-        .rev()
-        .find(|&&l| l <= want_m) else {
-            return Ok(());
-        };
-        let label = if len_m >= 1000.0 {
-            format!("{} km", len_m / 1000.0)
-        } else {
-            format!("{len_m} m")
-        };
-        let style = font(13.0);
-        let (tw, _) = root.estimate_text_size(&label, &style)?;
-        let len_px = (len_m * self.map.k).round() as i32;
-        let (x, y) = (16, self.opts.height as i32 - 14);
-        root.draw(&Rectangle::new(
-            [(x - 5, y - 22), (x + len_px.max(tw as i32) + 5, y + 5)],
-            WHITE.filled(),
-        ))?;
-        root.draw(&PathElement::new(
-            vec![(x, y - 5), (x, y), (x + len_px, y), (x + len_px, y - 5)],
-            ShapeStyle::from(&INK).stroke_width(2),
-        ))?;
-        root.draw(&Text::new(
-            label,
-            (x + len_px / 2, y - 5),
-            anchored(style, HPos::Center, VPos::Bottom),
-        ))
-    }
-
     /// Colours the frames draw over the background (their anti-aliased
     /// edges are blends of these with what lies below).
     fn dynamic_colours(&self) -> Vec<RGBColor> {
@@ -805,6 +726,186 @@ impl<'a> Scene<'a> {
             root.draw(&number(counts[a as usize], row(i, rows::UNITS)))?;
         }
         Ok(())
+    }
+}
+
+/// Draw the map part of the background (roads, patrol loops, hotspots,
+/// stations and a scale bar) onto a white `root`; the map spans `map_w`
+/// pixels from the left edge and `h` pixels down.
+fn draw_map_layer<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    scn: &Scenario,
+    prepared: &Prepared,
+    map: &Mapper,
+    (map_w, h): (i32, i32),
+) -> DrawResult<DB> {
+    let net = &scn.net;
+    let node_px = |v: usize| map.px(net.xy[v]);
+
+    // Roads, lighter classes first.
+    let roads = roads(net);
+    for class in [
+        RoadClass::Local,
+        RoadClass::Other,
+        RoadClass::Arterial,
+        RoadClass::Expressway,
+    ] {
+        let (colour, width) = road_style(class);
+        let style = ShapeStyle::from(&colour).stroke_width(width);
+        for r in roads.iter().filter(|r| r.class == class) {
+            let pts: Vec<(i32, i32)> = r.nodes.iter().map(|&v| node_px(v as usize)).collect();
+            root.draw(&PathElement::new(pts, style))?;
+        }
+    }
+
+    // Patrol loops, faintly.
+    for (i, plan) in prepared.loops.iter().enumerate() {
+        let colour = faint(LOOP_COLOURS[i % LOOP_COLOURS.len()], 0.35);
+        if plan.is_post() {
+            for &v in &plan.nodes {
+                root.draw(&Circle::new(
+                    node_px(v.idx()),
+                    9,
+                    ShapeStyle::from(&colour).stroke_width(2),
+                ))?;
+            }
+            continue;
+        }
+        let style = ShapeStyle::from(&colour).stroke_width(3);
+        for &e in plan.legs.iter().flatten() {
+            root.draw(&PathElement::new(
+                vec![
+                    node_px(net.edge_tail(e).idx()),
+                    node_px(net.edge_to(e).idx()),
+                ],
+                style,
+            ))?;
+        }
+    }
+
+    // Hotspots and stations.
+    for hs in &scn.hotspots {
+        draw_marker(root, node_px(hs.node.idx()), hotspot_marker(hs.kind), 4)?;
+    }
+    for st in &scn.stations {
+        draw_marker(root, node_px(st.node.idx()), Marker::Square(WHITE), 5)?;
+    }
+    scale_bar(root, map, map_w, h)
+}
+
+/// A scale bar in the map's bottom-left corner, about a fifth of its width
+/// (`map_w` pixels; the picture is `h` pixels high).
+fn scale_bar<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    map: &Mapper,
+    map_w: i32,
+    h: i32,
+) -> DrawResult<DB> {
+    let want_m = 0.25 * (map_w as f64 - 24.0) / map.k;
+    let Some(&len_m) = [
+        50.0, 100.0, 200.0, 500.0, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5,
+    ]
+    .iter()
+    .rev()
+    .find(|&&l| l <= want_m) else {
+        return Ok(());
+    };
+    let label = if len_m >= 1000.0 {
+        format!("{} km", len_m / 1000.0)
+    } else {
+        format!("{len_m} m")
+    };
+    let style = font(13.0);
+    let (tw, _) = root.estimate_text_size(&label, &style)?;
+    let len_px = (len_m * map.k).round() as i32;
+    let (x, y) = (16, h - 14);
+    root.draw(&Rectangle::new(
+        [(x - 5, y - 22), (x + len_px.max(tw as i32) + 5, y + 5)],
+        WHITE.filled(),
+    ))?;
+    root.draw(&PathElement::new(
+        vec![(x, y - 5), (x, y), (x + len_px, y), (x + len_px, y - 5)],
+        ShapeStyle::from(&INK).stroke_width(2),
+    ))?;
+    root.draw(&Text::new(
+        label,
+        (x + len_px / 2, y - 5),
+        anchored(style, HPos::Center, VPos::Bottom),
+    ))
+}
+
+/// The animation's map without its side panel, as the HTML report's
+/// playback draws over it: where a point in local metres lands on the
+/// picture, and the colours the animation gives units and calls.
+///
+/// Made by [`AnimateOptions::write_map_background`]. Code outside `plot`
+/// cannot name this type (the `animate` module is private) but can call its
+/// methods on the value it is given.
+#[derive(Clone, Debug)]
+pub(crate) struct MapBackground {
+    /// Picture width, pixels.
+    pub(crate) width: u32,
+    /// Picture height, pixels.
+    pub(crate) height: u32,
+    map: Mapper,
+}
+
+impl MapBackground {
+    /// The pixel (unrounded; x right, y down) of a point in local metres,
+    /// exactly as the roads were drawn.
+    pub(crate) fn px(&self, metres: [f64; 2]) -> (f64, f64) {
+        self.map.px_f(metres)
+    }
+
+    /// Metres per pixel.
+    pub(crate) fn metres_per_px(&self) -> f64 {
+        1.0 / self.map.k
+    }
+
+    /// The animation's colour of a unit doing `a`.
+    pub(crate) fn activity_rgb(&self, a: Activity) -> [u8; 3] {
+        let c = activity_colour(a);
+        [c.0, c.1, c.2]
+    }
+
+    /// The animation's label of `a` in its legend.
+    pub(crate) fn activity_label(&self, a: Activity) -> &'static str {
+        activity_label(a)
+    }
+
+    /// The animation's colour of an open call.
+    pub(crate) fn call_rgb(&self) -> [u8; 3] {
+        [CALL.0, CALL.1, CALL.2]
+    }
+}
+
+impl AnimateOptions {
+    /// Write the map part of the animation's background (roads, patrol
+    /// loops, hotspots, stations, scale bar; no side panel) filling
+    /// `width` x `height` pixels as a PNG to `png`, whose name must end in
+    /// `.png`; return where points land on it. Only the size of the options
+    /// is used.
+    pub(crate) fn write_map_background(
+        &self,
+        png: &Path,
+        scn: &Scenario,
+        prepared: &Prepared,
+    ) -> Result<MapBackground> {
+        register_fonts()?;
+        let (w, h) = (self.width, self.height);
+        let map = Mapper::fit(&scn.net, w as f64, h as f64);
+        {
+            let root = BitMapBackend::new(png, (w, h)).into_drawing_area();
+            root.fill(&WHITE)
+                .and_then(|()| draw_map_layer(&root, scn, prepared, &map, (w as i32, h as i32)))
+                .and_then(|()| root.present())
+                .map_err(|e| draw_error(png, e))?;
+        }
+        Ok(MapBackground {
+            width: w,
+            height: h,
+            map,
+        })
     }
 }
 

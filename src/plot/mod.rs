@@ -20,6 +20,7 @@
 //! under a temporary name and renamed into place.
 
 pub mod batch;
+pub mod placement;
 mod animate;
 mod charts;
 mod common;
