@@ -16,7 +16,13 @@ fn batches(c: &mut Criterion) {
     group.sample_size(10);
     for threads in [1usize, 2] {
         group.bench_function(format!("{threads}_threads"), |b| {
-            b.iter(|| black_box(batch::run_reps(&scn, &prep, &ids, threads, &|| {}).unwrap().len()))
+            b.iter(|| {
+                black_box(
+                    batch::run_reps(&scn, &prep, &ids, threads, &|| {})
+                        .unwrap()
+                        .len(),
+                )
+            })
         });
     }
     group.finish();

@@ -19,6 +19,10 @@ Examples:
   patrolsim run scenarios/default.toml --out out  simulate; write the CSV files and summary.json
   patrolsim run my-city.toml --seed 42            the same with another random seed
   patrolsim patrols design my-city.toml           propose 15-minute loops through every hotspot
+  patrolsim coverage my-city.toml                 static coverage: catchments, worst-served places, map
+  patrolsim place my-city.toml --stations 20      where 20 stations reach the most calls within 5 minutes
+  patrolsim place my-city.toml --stations 24 --keep existing --verify --reps 20
+                                                  4 more stations, checked by simulation
   patrolsim report my-city.toml --out out         one self-contained report.html: verdict, tables, plots, playback
   patrolsim import osm city.osm.pbf --out city    a real city's roads as nodes.csv and edges.csv
   patrolsim export geojson my-city.toml --out gis map layers for QGIS or kepler.gl
@@ -73,6 +77,15 @@ pub enum Command {
         /// Scenario file (TOML).
         scenario: PathBuf,
     },
+    /// Static coverage of a scenario's stations: the share of nodes and of
+    /// expected calls within the response target, each station's catchment
+    /// and the worst-served places; writes coverage.json and the coverage map.
+    Coverage(crate::analysis::placement_cmd::CoverageArgs),
+    /// Where should the stations go? Choose station sites among candidate
+    /// nodes by maximal covering, set covering, p-median or backup coverage on
+    /// real travel times; write the sites, a ready scenario and a map.
+    /// `--verify` simulates the best layouts and the current one on the same calls.
+    Place(crate::analysis::placement_cmd::PlaceArgs),
     /// Run the built-in default scenario and write ./patrolsim-demo/ (with report.html).
     Demo {
         /// Output directory.
@@ -293,6 +306,8 @@ pub fn execute(cli: Cli) -> Result<()> {
             crate::report_html::report_scenario(&scn, &a.out, a.rep, false)
         }
         Command::Animate(a) => animate(&a),
+        Command::Coverage(a) => crate::analysis::placement_cmd::run_coverage(&a),
+        Command::Place(a) => crate::analysis::placement_cmd::run_place(&a),
         Command::Check { scenario } => {
             let scn = load::from_path(&scenario)?;
             let cov = Coverage::of(&scn, 5);

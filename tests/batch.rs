@@ -267,11 +267,22 @@ fn sweep_shards_merged_equal_the_unsharded_sweep() {
     };
     run(with(&["--out", "whole"]));
     for i in 0..3 {
-        run(with(&["--shard", &format!("{i}/3"), "--out", &format!("p{i}")]));
+        run(with(&[
+            "--shard",
+            &format!("{i}/3"),
+            "--out",
+            &format!("p{i}"),
+        ]));
     }
-    ok(&patrolsim(&["merge", "p2", "p0", "p1", "--out", "merged"], &d));
+    ok(&patrolsim(
+        &["merge", "p2", "p0", "p1", "--out", "merged"],
+        &d,
+    ));
     for f in ["sweep.csv", "sweep.json"] {
-        assert!(read(&d.join("whole").join(f)) == read(&d.join("merged").join(f)), "{f} differs");
+        assert!(
+            read(&d.join("whole").join(f)) == read(&d.join("merged").join(f)),
+            "{f} differs"
+        );
     }
     let o = patrolsim(&["merge", "p0", "p1", "--out", "bad"], &d);
     assert_eq!(o.status.code(), Some(2));

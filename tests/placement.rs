@@ -737,3 +737,37 @@ fn coverage_writes_json_and_map() {
     assert!(j["demand_within_target"].as_f64().unwrap() <= 1.0);
     assert!(o.join("coverage.png").exists() && o.join("coverage.svg").exists());
 }
+
+#[test]
+fn the_placed_scenario_rehomes_loops_whose_station_is_gone() {
+    let d = temp_dir("placed-loops");
+    let text = city_text(14, 12)
+        + r#"
+[[patrols]]
+name = "Round"
+station = "West"
+waypoints = ["West", "East", { lon = 114.3000, lat = 30.5940 }]
+"#;
+    let s = write(&d, "loops.toml", &text);
+    let scn = load::from_path(&s).unwrap();
+    // Keep East and South, drop West, add two new sites.
+    let east = scn.stations[1].node;
+    let south = scn.stations[2].node;
+    let n = scn.net.node_count();
+    let nodes = vec![NodeId(3), east, south, NodeId((n - 4) as u32)];
+    let (file, notes) =
+        patrolsim::analysis::placement_cmd::placed_file(&scn, &nodes, 2, "moved", "test");
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(notes[0].contains("`West` is gone"), "{}", notes[0]);
+    let names: Vec<&str> = file.stations.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["East", "South", "Site 1", "Site 2"]);
+    assert!(file.stations[2].node.is_some() && file.stations[2].units == 2);
+    // It loads: the loop starts from a chosen station; West as a waypoint is now a point.
+    let body = toml::to_string(&file).unwrap();
+    let moved = load::from_str(&body, &d.join("moved.toml"), &d).unwrap();
+    assert_eq!(moved.stations.len(), 4);
+    assert_eq!(moved.patrols.len(), 1);
+    assert!(["East", "South", "Site 1", "Site 2"]
+        .contains(&moved.stations[moved.patrols[0].station].name.as_str()));
+    assert_eq!(moved.patrols[0].waypoints[0].node, scn.stations[0].node);
+}

@@ -1405,8 +1405,18 @@ fn verify(
     cur.name = "current".into();
     scns.push(cur);
     let mut statics = vec![report.current.figures.demand_within_target];
+    let mut now: Vec<NodeId> = scn.stations.iter().map(|s| s.node).collect();
+    now.sort_unstable();
+    now.dedup();
     for (i, l) in layouts.iter().take(a.top).enumerate() {
-        let name = format!("placed #{}", i + 1);
+        let mut these = l.nodes.clone();
+        these.sort_unstable();
+        these.dedup();
+        let name = if these == now {
+            format!("placed #{} = current", i + 1)
+        } else {
+            format!("placed #{}", i + 1)
+        };
         let (file, _) = placed_file(
             scn,
             &l.nodes,
@@ -1491,7 +1501,7 @@ fn verify_text(
     );
     let _ = writeln!(
         t,
-        "    {:>4}  {:<11} {:>8} {:>6} {:>14} {:>26} {:>26}",
+        "    {:>4}  {:<20} {:>8} {:>6} {:>14} {:>26} {:>26}",
         "rank",
         "layout",
         "stations",
@@ -1518,7 +1528,7 @@ fn verify_text(
     for (i, r) in v.ranking.iter().enumerate() {
         let _ = writeln!(
             t,
-            "    {:>4}  {:<11} {:>8} {:>6} {:>14} {:>26} {:>26}",
+            "    {:>4}  {:<20} {:>8} {:>6} {:>14} {:>26} {:>26}",
             i + 1,
             r.layout,
             r.stations,

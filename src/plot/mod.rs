@@ -19,12 +19,12 @@
 //! the embedded DejaVu Sans, so no system font is needed. Files are written
 //! under a temporary name and renamed into place.
 
-pub mod batch;
-pub mod placement;
 mod animate;
+pub mod batch;
 mod charts;
 mod common;
 mod map;
+pub mod placement;
 #[cfg(test)]
 mod tests;
 
