@@ -555,7 +555,7 @@ fn check_reps(reps: u64) -> Result<()> {
 }
 
 /// A progress bar with an ETA on a terminal; hidden otherwise.
-fn progress_bar(len: u64) -> indicatif::ProgressBar {
+pub(crate) fn progress_bar(len: u64) -> indicatif::ProgressBar {
     use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
     let target = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         ProgressDrawTarget::stderr()

@@ -398,6 +398,22 @@ fn format_minutes(s: f64) -> String {
     }
 }
 
+/// The two lines of static coverage shares: within the target of driving,
+/// and within the target less the call handling.
+pub fn coverage_shares(cov: &Coverage, indent: &str) -> String {
+    format!(
+        "{indent}within {} of driving:             {} of nodes, {} of expected calls\n\
+         {indent}within {} (target less {} s handling): {} of nodes, {} of expected calls\n",
+        mmss(cov.target_s),
+        pct(Some(cov.nodes_within_target)),
+        pct(Some(cov.demand_within_target)),
+        mmss(cov.target_s - cov.call_handling_s),
+        cov.call_handling_s,
+        pct(Some(cov.nodes_within_budget)),
+        pct(Some(cov.demand_within_budget))
+    )
+}
+
 /// The `check` report: network, snapping, static coverage.
 pub fn check_report(scn: &Scenario, cov: &Coverage) -> String {
     let mut t = String::new();
@@ -472,21 +488,7 @@ pub fn check_report(scn: &Scenario, cov: &Coverage) -> String {
         t,
         "\n  Static coverage (travel time from the nearest station, every station assumed free):"
     );
-    let _ = writeln!(
-        t,
-        "    within {} of driving:             {} of nodes, {} of expected calls",
-        mmss(cov.target_s),
-        pct(Some(cov.nodes_within_target)),
-        pct(Some(cov.demand_within_target))
-    );
-    let _ = writeln!(
-        t,
-        "    within {} (target less {} s handling): {} of nodes, {} of expected calls",
-        mmss(cov.target_s - cov.call_handling_s),
-        cov.call_handling_s,
-        pct(Some(cov.nodes_within_budget)),
-        pct(Some(cov.demand_within_budget))
-    );
+    t.push_str(&coverage_shares(cov, "    "));
     let _ = writeln!(
         t,
         "    demand-weighted mean drive {}",

@@ -182,21 +182,7 @@ pub fn coverage_text(scn: &Scenario, cov: &Coverage) -> String {
         scn.stations.len()
     );
     let _ = writeln!(t, "  network  {}", crate::report::network_line(scn));
-    let _ = writeln!(
-        t,
-        "  within {} of driving: {} of nodes, {} of expected calls",
-        mmss(cov.target_s),
-        pct(Some(cov.nodes_within_target)),
-        pct(Some(cov.demand_within_target))
-    );
-    let _ = writeln!(
-        t,
-        "  within {} (target less {} s call handling): {} of nodes, {} of expected calls",
-        mmss(cov.target_s - cov.call_handling_s),
-        cov.call_handling_s,
-        pct(Some(cov.nodes_within_budget)),
-        pct(Some(cov.demand_within_budget))
-    );
+    t.push_str(&crate::report::coverage_shares(cov, "  "));
     let longest = cov.time_s.iter().copied().fold(0.0, f64::max);
     let _ = writeln!(
         t,
@@ -1438,7 +1424,7 @@ fn verify(
             report.runners_up[i - 1].figures.demand_within_target
         });
     }
-    let bar = progress_bar(a.reps * scns.len() as u64);
+    let bar = crate::cli::progress_bar(a.reps * scns.len() as u64);
     let (cmp, _) = crate::batch::compare::compare(&mut scns, a.reps, a.threads, &|| bar.inc(1))?;
     bar.finish_and_clear();
     let metric = |name: &str| cmp.metrics.iter().find(|m| m.metric == name);
@@ -1554,21 +1540,4 @@ fn verify_text(
         );
     }
     t
-}
-
-/// A progress bar with an ETA on a terminal; hidden otherwise.
-fn progress_bar(len: u64) -> indicatif::ProgressBar {
-    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-    let target = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        ProgressDrawTarget::stderr()
-    } else {
-        ProgressDrawTarget::hidden()
-    };
-    let bar = ProgressBar::with_draw_target(Some(len), target);
-    if let Ok(style) = ProgressStyle::with_template(
-        "{bar:40} {pos}/{len} replications, {elapsed} elapsed, ETA {eta}",
-    ) {
-        bar.set_style(style);
-    }
-    bar
 }
