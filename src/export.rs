@@ -179,9 +179,14 @@ pub fn roads(scn: &Scenario) -> Value {
             continue;
         }
         let class = net.edge_class[e];
+        let mut coords = vec![net.pos[u as usize]];
+        if let Some(shape) = &net.edge_shape {
+            coords.extend_from_slice(&shape[e]);
+        }
+        coords.push(net.pos[v as usize]);
         features.push(json!({
             "type": "Feature",
-            "geometry": { "type": "LineString", "coordinates": [net.pos[u as usize], net.pos[v as usize]] },
+            "geometry": { "type": "LineString", "coordinates": coords },
             "properties": {
                 "class": if class == RoadClass::Other { "other" } else { class.name() },
                 "length_m": (net.edge_len_m[e] * 10.0).round() / 10.0,

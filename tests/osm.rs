@@ -20,6 +20,42 @@ fn import_osm_writes_csv_that_a_scenario_loads() {
     let o = run_in(&d, &["import", "osm", "monaco.osm.pbf", "--out", "city"]);
     assert!(String::from_utf8_lossy(&o.stdout).contains("loaded from the cache"));
 
+    // Edges keep the shape of their ways, from the cache too: the length
+    // along the shape is the edge's length.
+    use patrolsim::network::osm::{load, shape_path, OsmOptions};
+    use patrolsim::network::EdgeId;
+    let pbf_path = d.join("monaco.osm.pbf");
+    let (net, info) = load(&pbf_path, &OsmOptions::default(), false).unwrap();
+    assert!(info.from_cache);
+    let shape = net.edge_shape.as_ref().expect("shapes survive the cache");
+    assert!(
+        shape.iter().any(|s| s.len() >= 3),
+        "no curved way in Monaco?"
+    );
+    for (e, inner) in shape.iter().enumerate() {
+        let mut pts = vec![net.pos[net.edge_from[e] as usize]];
+        pts.extend_from_slice(inner);
+        pts.push(net.pos[net.fwd.head[e] as usize]);
+        let along: f64 = pts
+            .windows(2)
+            .map(|w| net.projection.distance_m(w[0], w[1]))
+            .sum();
+        assert!(
+            (along - net.edge_len_m[e]).abs() <= 1e-6 * along.max(1.0),
+            "edge {e}"
+        );
+        assert_eq!(net.edge_points_m(EdgeId(e as u32)).len(), pts.len());
+    }
+    // A damaged shape file is ignored: straight edges, no error.
+    let sp = shape_path(&pbf_path);
+    let mut bytes = std::fs::read(&sp).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    std::fs::write(&sp, bytes).unwrap();
+    let (net2, _) = load(&pbf_path, &OsmOptions::default(), false).unwrap();
+    assert!(net2.edge_shape.is_none());
+    assert_eq!(net2.fwd.head, net.fwd.head);
+
     // The CSVs and the extract itself give the same network to a scenario.
     let station = "[[stations]]\nname = \"Port\"\nlon = 7.4246\nlat = 43.7347\nunits = 2\n";
     let rest = "[demand]\ncalls_per_hour = 3\n[simulation]\nhorizon_s = 7200\n";

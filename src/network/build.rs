@@ -209,6 +209,7 @@ impl RawNetwork {
                 dropped_components: components - 1,
             },
             max_speed_mps,
+            edge_shape: None,
         })
     }
 }

@@ -219,6 +219,10 @@ pub struct Network {
     pub dropped: DropReport,
     /// Highest speed on any edge, metres per second (a routing lower bound).
     pub max_speed_mps: f64,
+    /// The shape of each edge between its ends (source coordinates, in
+    /// driving order, ends excluded), where the source has one (OpenStreetMap
+    /// ways); `None` for straight edges.
+    pub edge_shape: Option<Vec<Vec<[f64; 2]>>>,
 }
 
 impl Network {
@@ -261,6 +265,25 @@ impl Network {
     /// Total length of all directed edges, kilometres.
     pub fn total_km(&self) -> f64 {
         self.edge_len_m.iter().sum::<f64>() / 1000.0
+    }
+
+    /// The points of edge `e` in local metres, from its tail to its head,
+    /// following its shape where it has one.
+    pub fn edge_points_m(&self, e: EdgeId) -> Vec<[f64; 2]> {
+        let mut pts = vec![self.xy[self.edge_from[e.idx()] as usize]];
+        if let Some(shape) = &self.edge_shape {
+            pts.extend(shape[e.idx()].iter().map(|&p| self.projection.to_metres(p)));
+        }
+        pts.push(self.xy[self.fwd.head[e.idx()] as usize]);
+        pts
+    }
+
+    /// The edge from `u` to `v`, if there is one (the quickest of parallel edges).
+    pub fn edge_between(&self, u: NodeId, v: NodeId) -> Option<EdgeId> {
+        self.fwd
+            .range(u.0)
+            .find(|&s| self.fwd.head[s] == v.0)
+            .map(|s| EdgeId(s as u32))
     }
 
     /// Bounding box of the node coordinates in local metres: `[min, max]`.

@@ -181,6 +181,76 @@ impl EdgeGeometry {
     }
 }
 
+/// Path of the file of edge shapes beside a PBF source's cache.
+pub fn shape_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(SHAPE_SUFFIX);
+    path.with_file_name(name)
+}
+
+/// Suffix of the shape file beside the cache.
+pub const SHAPE_SUFFIX: &str = ".patrolsim-shape";
+
+const SHAPE_MAGIC: &[u8; 8] = b"PSOSMSHP";
+
+/// The edge shapes: magic, cache key, edge count, a point count per edge,
+/// the points (lon, lat), and a checksum of all that.
+fn encode_shape(key: &CacheKey, shape: &[Vec<[f64; 2]>]) -> Vec<u8> {
+    let mut b = Vec::new();
+    b.extend_from_slice(SHAPE_MAGIC);
+    b.extend_from_slice(&CACHE_VERSION.to_le_bytes());
+    b.extend_from_slice(&key.options.to_le_bytes());
+    for v in [key.size, key.hash, shape.len() as u64] {
+        b.extend_from_slice(&v.to_le_bytes());
+    }
+    for l in shape {
+        b.extend_from_slice(&(l.len() as u32).to_le_bytes());
+    }
+    for p in shape.iter().flatten() {
+        b.extend_from_slice(&p[0].to_le_bytes());
+        b.extend_from_slice(&p[1].to_le_bytes());
+    }
+    let sum = hash64(&b);
+    b.extend_from_slice(&sum.to_le_bytes());
+    b
+}
+
+/// The edge shapes of a network of `m` edges, if the file is sound and
+/// belongs to this source; `None` otherwise (never trusted blindly).
+fn decode_shape(data: &[u8], key: &CacheKey, m: usize) -> Option<Vec<Vec<[f64; 2]>>> {
+    let n = data.len().checked_sub(8)?;
+    if hash64(&data[..n]) != u64::from_le_bytes(le8(&data[n..])) {
+        return None;
+    }
+    let mut r = Rd {
+        b: &data[..n],
+        p: 0,
+    };
+    if r.take(8).ok()? != SHAPE_MAGIC
+        || r.u32().ok()? != CACHE_VERSION
+        || r.u32().ok()? != key.options
+        || r.u64().ok()? != key.size
+        || r.u64().ok()? != key.hash
+        || r.usize().ok()? != m
+    {
+        return None;
+    }
+    let counts = r.u32s(m).ok()?;
+    let mut out = Vec::with_capacity(m);
+    for c in counts {
+        let mut l = Vec::with_capacity(c as usize);
+        for _ in 0..c {
+            let (x, y) = (r.f64().ok()?, r.f64().ok()?);
+            if !((-180.0..=180.0).contains(&x) && (-90.0..=90.0).contains(&y)) {
+                return None;
+            }
+            l.push([x, y]);
+        }
+        out.push(l);
+    }
+    (r.p == n).then_some(out)
+}
+
 /// Path of the cache file of a PBF source: `<file>.patrolsim-cache` beside it.
 pub fn cache_path(path: &Path) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
@@ -216,7 +286,10 @@ pub fn load(path: &Path, opts: &OsmOptions, progress: bool) -> Result<(Network, 
     let mut note = None;
     match std::fs::read(&cache) {
         Ok(data) => match decode_cache(&data, &key) {
-            Ok((net, ways_kept)) => {
+            Ok((mut net, ways_kept)) => {
+                net.edge_shape = std::fs::read(shape_path(path))
+                    .ok()
+                    .and_then(|d| decode_shape(&d, &key, net.edge_count()));
                 let info = LoadInfo {
                     from_cache: true,
                     cache_path: cache,
@@ -238,9 +311,9 @@ pub fn load(path: &Path, opts: &OsmOptions, progress: bool) -> Result<(Network, 
     }
 
     let bar = progress_bar(progress, bytes.len() as u64);
-    let imp = import(&bytes, path, opts, false, &bar)?;
+    let imp = import(&bytes, path, opts, true, &bar)?;
     bar.set_message("keeping the largest component");
-    let net = imp.raw.freeze(30.0).map_err(|m| {
+    let mut net = imp.raw.freeze(30.0).map_err(|m| {
         bar.finish_and_clear();
         Error::field(path, "roads", m)
     })?;
@@ -253,8 +326,25 @@ pub fn load(path: &Path, opts: &OsmOptions, progress: bool) -> Result<(Network, 
              the largest strongly connected part is a single node",
         ));
     }
+    net.edge_shape = imp
+        .geometry
+        .as_ref()
+        .and_then(|g| g.for_network(&net))
+        .map(|lines| {
+            lines
+                .into_iter()
+                .map(|l| l.get(1..l.len().saturating_sub(1)).unwrap_or(&[]).to_vec())
+                .collect()
+        });
     bar.set_message("writing the cache");
     let encoded = encode_cache(&key, &net, imp.ways_kept);
+    if let Some(shape) = &net.edge_shape {
+        // The shapes go beside the cache; without them a cached network
+        // simply draws its edges straight.
+        let _ = output::write_atomic(&shape_path(path), |w| {
+            w.write_all(&encode_shape(&key, shape))
+        });
+    }
     let written = match output::write_atomic(&cache, |w| w.write_all(&encoded)) {
         Ok(()) => true,
         Err(e) => {
@@ -2050,8 +2140,16 @@ mod tests {
         assert_eq!(net.node_count(), 7);
         assert!(!info.from_cache && !info.cache_written, "{info:?}");
         assert!(info.cache_note.unwrap().contains("not written"));
-        let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
-        assert_eq!(left.len(), 2, "a temporary file was left behind");
+        // The source, the blocking directory and the shapes (written beside it).
+        let left: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            left.iter().all(|n| !n.starts_with('.')),
+            "a temporary file was left behind: {left:?}"
+        );
+        assert_eq!(left.len(), 3, "{left:?}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

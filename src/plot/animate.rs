@@ -753,7 +753,7 @@ fn draw_map_layer<DB: DrawingBackend>(
         let (colour, width) = road_style(class);
         let style = ShapeStyle::from(&colour).stroke_width(width);
         for r in roads.iter().filter(|r| r.class == class) {
-            let pts: Vec<(i32, i32)> = r.nodes.iter().map(|&v| node_px(v as usize)).collect();
+            let pts: Vec<(i32, i32)> = r.points_m(net).into_iter().map(|p| map.px(p)).collect();
             root.draw(&PathElement::new(pts, style))?;
         }
     }

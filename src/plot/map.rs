@@ -21,13 +21,13 @@ type MapChart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedC
 type AreaResult<T, DB> = Result<T, DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
 /// Node positions in km east and north of the network's south-west corner.
-struct Frame {
+pub(super) struct Frame {
     origin: [f64; 2],
     extent: [f64; 2],
 }
 
 impl Frame {
-    fn of(net: &Network) -> Frame {
+    pub(super) fn of(net: &Network) -> Frame {
         let [lo, hi] = net.bbox_m();
         if !(lo[0].is_finite() && hi[0].is_finite()) {
             return Frame {
@@ -41,8 +41,12 @@ impl Frame {
         }
     }
 
-    fn km(&self, net: &Network, v: usize) -> (f64, f64) {
-        let p = net.xy[v];
+    pub(super) fn km(&self, net: &Network, v: usize) -> (f64, f64) {
+        self.km_at(net.xy[v])
+    }
+
+    /// A point in local metres, in the map's kilometres.
+    pub(super) fn km_at(&self, p: [f64; 2]) -> (f64, f64) {
         (
             (p[0] - self.origin[0]) / 1000.0,
             (p[1] - self.origin[1]) / 1000.0,
@@ -60,7 +64,7 @@ const Y_LABELS: u32 = 56;
 
 impl Frame {
     /// The data ranges drawn: the extent with a small pad, km.
-    fn padded(&self) -> (Range<f64>, Range<f64>) {
+    pub(super) fn padded(&self) -> (Range<f64>, Range<f64>) {
         let span = self.extent[0].max(self.extent[1]).max(0.5);
         let pad = 0.015 * span;
         (
@@ -221,6 +225,28 @@ pub(super) fn roads(net: &Network) -> Vec<Road> {
         out.push(Road { class, nodes });
     }
     out
+}
+
+impl Road {
+    /// The road's points in local metres, following the shapes of its edges.
+    pub(super) fn points_m(&self, net: &Network) -> Vec<[f64; 2]> {
+        let mut out = vec![net.xy[self.nodes[0] as usize]];
+        for w in self.nodes.windows(2) {
+            let (u, v) = (NodeId(w[0]), NodeId(w[1]));
+            let mut pts = match (net.edge_between(u, v), net.edge_between(v, u)) {
+                (Some(e), _) => net.edge_points_m(e),
+                (None, Some(e)) => {
+                    let mut p = net.edge_points_m(e);
+                    p.reverse();
+                    p
+                }
+                (None, None) => vec![net.xy[u.idx()], net.xy[v.idx()]],
+            };
+            pts.remove(0);
+            out.extend(pts);
+        }
+        out
+    }
 }
 
 fn unit(a: [f64; 2], b: [f64; 2]) -> [f64; 2] {
@@ -400,9 +426,9 @@ pub fn draw_city_map<DB: DrawingBackend>(
         chart.draw_series(roads.iter().filter(|r| r.class == class).map(|r| {
             any = true;
             PathElement::new(
-                r.nodes
-                    .iter()
-                    .map(|&v| frame.km(net, v as usize))
+                r.points_m(net)
+                    .into_iter()
+                    .map(|p| frame.km_at(p))
                     .collect::<Vec<_>>(),
                 style,
             )

@@ -19,7 +19,7 @@ use plotters::style::text_anchor::{HPos, VPos};
 use super::common::*;
 use super::{write_figure, DrawResult, Figure, MAP_SIZE};
 use crate::error::Result;
-use crate::network::{Network, NodeId};
+use crate::network::NodeId;
 use crate::scenario::Scenario;
 
 /// What the placement map shows.
@@ -46,44 +46,7 @@ type MapChart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedC
 type AreaResult<T, DB> =
     std::result::Result<T, DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
-/// Node positions in km east and north of the network's south-west corner.
-struct Frame {
-    origin: [f64; 2],
-    extent: [f64; 2],
-}
-
-impl Frame {
-    fn of(net: &Network) -> Frame {
-        let [lo, hi] = net.bbox_m();
-        if !(lo[0].is_finite() && hi[0].is_finite()) {
-            return Frame {
-                origin: [0.0; 2],
-                extent: [1.0; 2],
-            };
-        }
-        Frame {
-            origin: lo,
-            extent: [(hi[0] - lo[0]) / 1000.0, (hi[1] - lo[1]) / 1000.0],
-        }
-    }
-
-    fn km(&self, net: &Network, v: usize) -> (f64, f64) {
-        let p = net.xy[v];
-        (
-            (p[0] - self.origin[0]) / 1000.0,
-            (p[1] - self.origin[1]) / 1000.0,
-        )
-    }
-
-    fn padded(&self) -> (Range<f64>, Range<f64>) {
-        let span = self.extent[0].max(self.extent[1]).max(0.5);
-        let pad = 0.015 * span;
-        (
-            -pad..self.extent[0].max(0.0) + pad,
-            -pad..self.extent[1].max(0.0) + pad,
-        )
-    }
-}
+use super::map::Frame;
 
 /// A chart on `area` showing the whole network at equal scale in x and y.
 fn map_chart<'a, DB: DrawingBackend>(
@@ -148,9 +111,9 @@ pub fn draw_placement_map<DB: DrawingBackend>(
     let roads = super::map::roads(net);
     chart.draw_series(roads.iter().map(|r| {
         PathElement::new(
-            r.nodes
-                .iter()
-                .map(|&v| frame.km(net, v as usize))
+            r.points_m(net)
+                .into_iter()
+                .map(|p| frame.km_at(p))
                 .collect::<Vec<_>>(),
             ShapeStyle::from(&ROAD).stroke_width(1),
         )
