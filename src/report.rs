@@ -22,6 +22,19 @@ pub fn mmss(s: f64) -> String {
     format!("{}:{:02}", total / 60, total % 60)
 }
 
+/// A duration as `m:ss`, or `h:mm:ss` from an hour on.
+pub fn hmmss(s: f64) -> String {
+    if !s.is_finite() {
+        return "-".into();
+    }
+    let t = s.round().max(0.0) as u64;
+    if t >= 3600 {
+        format!("{}:{:02}:{:02}", t / 3600, t / 60 % 60, t % 60)
+    } else {
+        mmss(s)
+    }
+}
+
 /// A share as a percentage with one decimal.
 pub fn pct(x: Option<f64>) -> String {
     x.map_or_else(|| "-".into(), |v| format!("{:.1}%", v * 100.0))

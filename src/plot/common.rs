@@ -84,15 +84,7 @@ pub(super) fn mmss(s: f64) -> String {
 
 /// A duration as `m:ss`, or `h:mm:ss` from an hour on.
 pub(super) fn dur(s: f64) -> String {
-    if !s.is_finite() {
-        return "-".into();
-    }
-    let t = s.round().max(0.0) as u64;
-    if t >= 3600 {
-        format!("{}:{:02}:{:02}", t / 3600, t / 60 % 60, t % 60)
-    } else {
-        mmss(s)
-    }
+    crate::report::hmmss(s)
 }
 
 /// A share as a percentage with one decimal.

@@ -59,6 +59,25 @@ impl Ord for Item {
     }
 }
 
+/// Follow predecessor edges from `v` back to a root: the edges in driving
+/// order, root to `v` (forward) or `v` to root (backward).
+fn walk_path(net: &Network, pred: &[u32], dir: Direction, v: NodeId) -> Vec<EdgeId> {
+    let mut out = Vec::new();
+    let mut x = v.idx();
+    while pred[x] != NONE {
+        let e = pred[x];
+        out.push(EdgeId(e));
+        x = match dir {
+            Direction::Forward => net.edge_from[e as usize] as usize,
+            Direction::Backward => net.fwd.head[e as usize] as usize,
+        };
+    }
+    if dir == Direction::Forward {
+        out.reverse();
+    }
+    out
+}
+
 /// A reusable Dijkstra search space for one network.
 #[derive(Clone, Debug)]
 pub struct Search {
@@ -170,23 +189,7 @@ impl Search {
     /// The path to (forward) or from (backward) a settled node `v`, as edges in
     /// driving order. Forward: from a source to `v`. Backward: from `v` to a source.
     pub fn path(&self, net: &Network, v: NodeId) -> Vec<EdgeId> {
-        let mut out = Vec::new();
-        let mut x = v.idx();
-        loop {
-            let e = self.pred[x];
-            if e == NONE {
-                break;
-            }
-            out.push(EdgeId(e));
-            x = match self.dir {
-                Direction::Forward => net.edge_from[e as usize] as usize,
-                Direction::Backward => net.fwd.head[e as usize] as usize,
-            };
-        }
-        if self.dir == Direction::Forward {
-            out.reverse();
-        }
-        out
+        walk_path(net, &self.pred, self.dir, v)
     }
 }
 
@@ -234,23 +237,10 @@ impl Tree {
 
     /// Edges in driving order: root to `v` (forward) or `v` to root (backward).
     pub fn path(&self, net: &Network, v: NodeId) -> Vec<EdgeId> {
-        let mut out = Vec::new();
-        let mut x = v.idx();
-        if !self.time_s[x].is_finite() {
-            return out;
+        if !self.time_s[v.idx()].is_finite() {
+            return Vec::new();
         }
-        while self.pred[x] != NONE {
-            let e = self.pred[x];
-            out.push(EdgeId(e));
-            x = match self.dir {
-                Direction::Forward => net.edge_from[e as usize] as usize,
-                Direction::Backward => net.fwd.head[e as usize] as usize,
-            };
-        }
-        if self.dir == Direction::Forward {
-            out.reverse();
-        }
-        out
+        walk_path(net, &self.pred, self.dir, v)
     }
 }
 
