@@ -35,6 +35,16 @@ pub fn hmmss(s: f64) -> String {
     }
 }
 
+/// A share as a whole percentage when whole (`90%`), else one decimal.
+pub fn pct0(x: f64) -> String {
+    let p = 100.0 * x;
+    if (p - p.round()).abs() < 1e-9 {
+        format!("{p:.0}%")
+    } else {
+        format!("{p:.1}%")
+    }
+}
+
 /// A share as a percentage with one decimal.
 pub fn pct(x: Option<f64>) -> String {
     x.map_or_else(|| "-".into(), |v| format!("{:.1}%", v * 100.0))

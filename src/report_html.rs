@@ -512,12 +512,7 @@ fn calls_fact(s: &crate::metrics::Summary) -> String {
 
 /// A share as a whole percentage when whole (`90%`), else one decimal.
 fn pct0(x: f64) -> String {
-    let p = 100.0 * x;
-    if (p - p.round()).abs() < 1e-9 {
-        format!("{p:.0}%")
-    } else {
-        format!("{p:.1}%")
-    }
+    crate::report::pct0(x)
 }
 
 /// The two verdict sentences (as the console prints them) and whether each

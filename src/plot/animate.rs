@@ -927,12 +927,7 @@ fn span(s: f64) -> String {
 
 /// A share as a percentage without decimals when whole (`90%`).
 fn pct0(x: f64) -> String {
-    let p = 100.0 * x;
-    if (p - p.round()).abs() < 1e-9 {
-        format!("{p:.0}%")
-    } else {
-        format!("{p:.1}%")
-    }
+    crate::report::pct0(x)
 }
 
 /// A unit's dot: the activity's colour in a white ring (a unit on scene

@@ -64,6 +64,26 @@ const Y_LABELS: u32 = 56;
 
 impl Frame {
     /// The data ranges drawn: the extent with a small pad, km.
+    /// The padded ranges widened so that a `w` x `h` pixel plotting area
+    /// shows x and y at the same scale.
+    pub(super) fn equal_scale(&self, w: u32, h: u32) -> (Range<f64>, Range<f64>) {
+        let (w, h) = (w.max(1) as f64, h.max(1) as f64);
+        let (xr, yr) = self.padded();
+        let (mut x0, mut x1) = (xr.start, xr.end);
+        let (mut y0, mut y1) = (yr.start, yr.end);
+        let (kx, ky) = ((x1 - x0) / w, (y1 - y0) / h);
+        if kx > ky {
+            let extra = kx * h - (y1 - y0);
+            y0 -= extra / 2.0;
+            y1 += extra / 2.0;
+        } else {
+            let extra = ky * w - (x1 - x0);
+            x0 -= extra / 2.0;
+            x1 += extra / 2.0;
+        }
+        (x0..x1, y0..y1)
+    }
+
     pub(super) fn padded(&self) -> (Range<f64>, Range<f64>) {
         let span = self.extent[0].max(self.extent[1]).max(0.5);
         let pad = 0.015 * span;
@@ -105,21 +125,8 @@ fn map_chart<'a, DB: DrawingBackend>(
             .build_cartesian_2d(x, y)
     };
     let (w, h) = build(0.0..1.0, 0.0..1.0)?.plotting_area().dim_in_pixel();
-    let (w, h) = (w.max(1) as f64, h.max(1) as f64);
-    let (xr, yr) = frame.padded();
-    let (mut x0, mut x1) = (xr.start, xr.end);
-    let (mut y0, mut y1) = (yr.start, yr.end);
-    let (kx, ky) = ((x1 - x0) / w, (y1 - y0) / h);
-    if kx > ky {
-        let extra = kx * h - (y1 - y0);
-        y0 -= extra / 2.0;
-        y1 += extra / 2.0;
-    } else {
-        let extra = ky * w - (x1 - x0);
-        x0 -= extra / 2.0;
-        x1 += extra / 2.0;
-    }
-    build(x0..x1, y0..y1)
+    let (x, y) = frame.equal_scale(w, h);
+    build(x, y)
 }
 
 fn map_axes<DB: DrawingBackend>(chart: &mut MapChart<DB>) -> DrawResult<DB> {

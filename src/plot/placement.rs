@@ -62,21 +62,8 @@ fn map_chart<'a, DB: DrawingBackend>(
             .build_cartesian_2d(x, y)
     };
     let (w, h) = build(0.0..1.0, 0.0..1.0)?.plotting_area().dim_in_pixel();
-    let (w, h) = (w.max(1) as f64, h.max(1) as f64);
-    let (xr, yr) = frame.padded();
-    let (mut x0, mut x1) = (xr.start, xr.end);
-    let (mut y0, mut y1) = (yr.start, yr.end);
-    let (kx, ky) = ((x1 - x0) / w, (y1 - y0) / h);
-    if kx > ky {
-        let extra = kx * h - (y1 - y0);
-        y0 -= extra / 2.0;
-        y1 += extra / 2.0;
-    } else {
-        let extra = ky * w - (x1 - x0);
-        x0 -= extra / 2.0;
-        x1 += extra / 2.0;
-    }
-    let mut chart = build(x0..x1, y0..y1)?;
+    let (x, y) = frame.equal_scale(w, h);
+    let mut chart = build(x, y)?;
     chart
         .configure_mesh()
         .disable_mesh()
