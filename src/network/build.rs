@@ -158,6 +158,7 @@ impl RawNetwork {
             first: vec![0; kept_n + 1],
             head: Vec::with_capacity(m),
             time_s: Vec::with_capacity(m),
+            w: Vec::with_capacity(m),
             edge: (0..m as u32).collect(),
         };
         let mut edge_from = Vec::with_capacity(m);
@@ -169,12 +170,23 @@ impl RawNetwork {
             let (u, v) = (remap[e.u], remap[e.v]);
             fwd.first[u as usize + 1] += 1;
             fwd.head.push(v);
-            fwd.time_s.push(time[i]);
+            // Whole milliseconds, so that routing sums are exact integers.
+            let ms = (time[i] * 1000.0).round();
+            if ms > super::MAX_EDGE_MS as f64 {
+                return Err(format!(
+                    "an edge takes {:.0} s to drive, more than the {} s allowed",
+                    time[i],
+                    super::MAX_EDGE_MS / 1000
+                ));
+            }
+            fwd.time_s.push(ms / 1000.0);
+            fwd.w
+                .push(super::edge_weight(ms as u64, fwd.head.len() as u32 - 1));
             edge_from.push(u);
             edge_len_m.push(len[i]);
             edge_class.push(e.class);
-            if time[i] > 0.0 {
-                max_speed_mps = max_speed_mps.max(len[i] / time[i]);
+            if ms > 0.0 {
+                max_speed_mps = max_speed_mps.max(len[i] / (ms / 1000.0));
             }
         }
         for v in 0..kept_n {
@@ -228,6 +240,7 @@ fn reverse(fwd: &Csr, edge_from: &[u32], n: usize) -> Csr {
     let mut fill = first.clone();
     let mut head = vec![0u32; m];
     let mut time_s = vec![0f64; m];
+    let mut w = vec![0; m];
     let mut edge = vec![0u32; m];
     for (e, (&h, &tail)) in fwd.head.iter().zip(edge_from).enumerate() {
         let h = h as usize;
@@ -235,12 +248,14 @@ fn reverse(fwd: &Csr, edge_from: &[u32], n: usize) -> Csr {
         fill[h] += 1;
         head[slot] = tail;
         time_s[slot] = fwd.time_s[e];
+        w[slot] = fwd.w[e];
         edge[slot] = e as u32;
     }
     Csr {
         first,
         head,
         time_s,
+        w,
         edge,
     }
 }

@@ -154,6 +154,53 @@ impl Projection {
     }
 }
 
+/// An exact routing weight: the travel time in whole milliseconds in the
+/// bits above [`TIE_BITS`], plus a small pseudo-random tie-breaker per edge
+/// below them. Sums of weights are exact integers, and two different paths
+/// with the same travel time almost never have the same weight, so the
+/// shortest path between two nodes is unique: every correct router (plain
+/// Dijkstra, contraction hierarchies) returns the same one.
+pub type Weight = u64;
+
+/// Bits of a [`Weight`] below the milliseconds.
+pub const TIE_BITS: u32 = 34;
+
+/// Tie-breakers are below `1 << TIE_MAX_BITS`, so that a path of up to
+/// `1 << (TIE_BITS - TIE_MAX_BITS)` edges never carries into the milliseconds.
+pub const TIE_MAX_BITS: u32 = 20;
+
+/// Longest travel time an edge may have, milliseconds (about 12 days).
+pub const MAX_EDGE_MS: u64 = 1 << 30;
+
+/// A travel time rounded to whole milliseconds, as networks store it.
+#[inline]
+pub fn round_ms(t_s: f64) -> f64 {
+    (t_s * 1000.0).round() / 1000.0
+}
+
+/// Whole milliseconds of a weight.
+#[inline]
+pub fn weight_ms(w: Weight) -> u64 {
+    w >> TIE_BITS
+}
+
+/// Seconds of a weight (exact: a whole number of milliseconds).
+#[inline]
+pub fn weight_s(w: Weight) -> f64 {
+    (w >> TIE_BITS) as f64 / 1000.0
+}
+
+/// The weight of edge `e` with a travel time of `ms` milliseconds.
+#[inline]
+pub fn edge_weight(ms: u64, e: u32) -> Weight {
+    // splitmix64 of the edge index: a fixed, well-spread tie-breaker.
+    let mut z = (e as u64).wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    (ms << TIE_BITS) | (z & ((1 << TIE_MAX_BITS) - 1))
+}
+
 /// One direction of a graph in compressed sparse row form.
 #[derive(Clone, Debug, Default)]
 pub struct Csr {
@@ -161,8 +208,10 @@ pub struct Csr {
     pub first: Vec<u32>,
     /// The node at the other end of each slot.
     pub head: Vec<u32>,
-    /// Travel time of each slot, seconds (exact, never rounded).
+    /// Travel time of each slot, seconds: a whole number of milliseconds.
     pub time_s: Vec<f64>,
+    /// Routing weight of each slot (see [`Weight`]).
+    pub w: Vec<Weight>,
     /// The edge each slot stands for.
     pub edge: Vec<u32>,
 }
@@ -252,6 +301,12 @@ impl Network {
     #[inline]
     pub fn edge_time(&self, e: EdgeId) -> f64 {
         self.fwd.time_s[e.idx()]
+    }
+
+    /// Routing weight of an edge.
+    #[inline]
+    pub fn edge_weight(&self, e: EdgeId) -> Weight {
+        self.fwd.w[e.idx()]
     }
 
     /// The node with this source id, if it survived loading.

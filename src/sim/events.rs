@@ -88,6 +88,16 @@ pub trait Observer {
     /// follows it until its next drive starts; between drives it stands at
     /// the last drive's destination (at first: its station).
     fn route(&mut self, _t: f64, _unit: u32, _route: &Route) {}
+
+    /// Called when a patrol unit starts driving its loop undisturbed at time
+    /// `t`, `phase_s` seconds into the lap (from waypoint 0; see
+    /// [`LoopPlan`](super::patrol::LoopPlan)). The engine sends no event for
+    /// the waypoints it then passes: it passes waypoint `i` at every time
+    /// `t + ((wp_offset_s[i] - phase_s) mod lap_s) + k * lap_s` strictly
+    /// after `t` and strictly before its next drive starts (the next
+    /// [`Observer::route`] for this unit) or the run ends. Between those
+    /// times its position follows from [`LoopPlan::pos_at`](super::patrol::LoopPlan::pos_at).
+    fn looping(&mut self, _t: f64, _unit: u32, _patrol: u32, _phase_s: f64) {}
 }
 
 impl Observer for () {
@@ -103,5 +113,10 @@ impl<A: Observer, B: Observer> Observer for (A, B) {
     fn route(&mut self, t: f64, unit: u32, route: &Route) {
         self.0.route(t, unit, route);
         self.1.route(t, unit, route);
+    }
+
+    fn looping(&mut self, t: f64, unit: u32, patrol: u32, phase_s: f64) {
+        self.0.looping(t, unit, patrol, phase_s);
+        self.1.looping(t, unit, patrol, phase_s);
     }
 }

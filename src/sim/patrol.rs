@@ -22,6 +22,26 @@ pub struct LoopPlan {
     pub leg_s: Vec<f64>,
     /// Time to drive the loop once, undisturbed, seconds.
     pub lap_s: f64,
+    /// Offset of each waypoint into the lap (from waypoint 0), seconds.
+    pub wp_offset_s: Vec<f64>,
+    /// Every edge of one lap, from waypoint 0, in driving order.
+    pub lap_edges: Vec<EdgeId>,
+    /// Offset into the lap at which each of `lap_edges` ends, seconds
+    /// (the sum of edge times in driving order; the last is `lap_s`).
+    pub lap_end_s: Vec<f64>,
+}
+
+/// Where a unit driving its loop undisturbed is.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LoopPos {
+    /// Offset into the lap, seconds, in `[0, lap_s)`.
+    pub offset_s: f64,
+    /// Index into `lap_edges` of the edge it is on, or whose head it is at.
+    pub edge: usize,
+    /// Time left on that edge, seconds (0: at its head).
+    pub rem_s: f64,
+    /// The waypoint it is heading for (the first at or after `offset_s`).
+    pub next_wp: u32,
 }
 
 impl LoopPlan {
@@ -41,12 +61,74 @@ impl LoopPlan {
             leg_s.push(path.iter().map(|&e| net.edge_time(e)).sum());
             legs.push(path);
         }
+        let mut lap_edges = Vec::new();
+        let mut lap_end_s = Vec::new();
+        let mut wp_offset_s = Vec::with_capacity(k);
+        let mut t = 0.0;
+        for leg in &legs {
+            wp_offset_s.push(t);
+            for &e in leg {
+                t += net.edge_time(e);
+                lap_edges.push(e);
+                lap_end_s.push(t);
+            }
+        }
         LoopPlan {
             hotspots: patrol.waypoints.iter().map(|w| w.hotspot).collect(),
-            lap_s: leg_s.iter().sum(),
+            // The same sum as the lap's edge ends, so the two always agree.
+            lap_s: t,
             nodes,
             legs,
             leg_s,
+            wp_offset_s,
+            lap_edges,
+            lap_end_s,
+        }
+    }
+
+    /// Offset into the lap of a unit that was `phase_s` into it at `since`
+    /// and has driven on undisturbed until `t`.
+    #[inline]
+    pub fn offset_at(&self, phase_s: f64, since: f64, t: f64) -> f64 {
+        let off = (phase_s + (t - since)).rem_euclid(self.lap_s);
+        // rem_euclid can round up to the modulus itself.
+        if off >= self.lap_s {
+            0.0
+        } else {
+            off
+        }
+    }
+
+    /// Where on the lap a unit is at offset `offset_s` (in `[0, lap_s)`):
+    /// at the head of the last edge ending at or before it (`rem_s == 0`), or
+    /// on the edge it is driving.
+    pub fn pos_at(&self, offset_s: f64) -> LoopPos {
+        let i = self.lap_end_s.partition_point(|&x| x <= offset_s);
+        let next_wp = self.wp_offset_s.partition_point(|&x| x < offset_s);
+        let next_wp = if next_wp >= self.len() { 0 } else { next_wp } as u32;
+        if i > 0 && self.lap_end_s[i - 1] == offset_s {
+            return LoopPos {
+                offset_s,
+                edge: i - 1,
+                rem_s: 0.0,
+                next_wp,
+            };
+        }
+        if i == 0 && offset_s == 0.0 {
+            // At waypoint 0: the head of the lap's last edge.
+            return LoopPos {
+                offset_s,
+                edge: self.lap_edges.len() - 1,
+                rem_s: 0.0,
+                next_wp,
+            };
+        }
+        let i = i.min(self.lap_edges.len() - 1);
+        LoopPos {
+            offset_s,
+            edge: i,
+            rem_s: self.lap_end_s[i] - offset_s,
+            next_wp,
         }
     }
 
@@ -119,5 +201,19 @@ mod tests {
         assert_eq!(plan.at_offset(0.0), (0, 0.0));
         assert_eq!(plan.at_offset(45.0), (1, 15.0));
         assert!(!plan.is_post());
+        assert_eq!(plan.wp_offset_s, vec![0.0, 30.0]);
+        assert_eq!(plan.lap_end_s, vec![10.0, 30.0, 50.0, 60.0]);
+        // 10 s in: at node 1, the head of the first edge; heading for waypoint 1.
+        let p = plan.pos_at(10.0);
+        assert_eq!((p.edge, p.rem_s, p.next_wp), (0, 0.0, 1));
+        let p = plan.pos_at(12.5);
+        assert_eq!((p.edge, p.rem_s, p.next_wp), (1, 17.5, 1));
+        // At waypoint 1 exactly: arriving there now.
+        assert_eq!(plan.pos_at(30.0).next_wp, 1);
+        assert_eq!(plan.pos_at(30.5).next_wp, 0);
+        // Waypoint 0 is the head of the lap's last edge.
+        let p = plan.pos_at(0.0);
+        assert_eq!((p.edge, p.rem_s, p.next_wp), (3, 0.0, 0));
+        assert_eq!(plan.offset_at(50.0, 100.0, 125.0), 15.0);
     }
 }
