@@ -1,14 +1,17 @@
 //! Routing on the default city (about 22,500 nodes): a full one-to-all
-//! Dijkstra, and one nearest-available-unit query with every unit at home.
+//! Dijkstra, a point-to-point query on the contraction hierarchy, and one
+//! nearest-available-unit query (every unit at home) with each router.
 
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use patrolsim::network::NodeId;
+use patrolsim::routing::ch::{Ch, ChQuery};
 use patrolsim::routing::{Direction, Search, Step};
-use patrolsim::scenario::load;
-use patrolsim::sim::dispatch::Dispatcher;
+use patrolsim::scenario::{load, RouterKind};
+use patrolsim::sim::dispatch::{Avail, Class, Router, View};
 use patrolsim::sim::units::Unit;
+use patrolsim::sim::Prepared;
 
 fn routing(c: &mut Criterion) {
     let scn = load::default_scenario().unwrap();
@@ -25,19 +28,48 @@ fn routing(c: &mut Criterion) {
             black_box(search.settled_count())
         })
     });
+    let ch = Ch::build(net);
+    let mut q = ChQuery::new(&ch);
+    let mut pair = (0u32, 0u32);
+    c.bench_function("ch_distance_default_city", |b| {
+        b.iter(|| {
+            pair = ((pair.0 + 7919) % n as u32, (pair.1 + 104_729) % n as u32);
+            black_box(q.distance(&ch, NodeId(pair.0), NodeId(pair.1)))
+        })
+    });
     let units: Vec<Unit> = scn
         .units()
         .into_iter()
+        .filter(|u| u.patrol.is_none())
         .map(|u| Unit::at_station(u.station as u32, scn.stations[u.station].node))
         .collect();
-    let mut disp = Dispatcher::new(n);
-    let mut target = 0u32;
-    c.bench_function("nearest_unit_query_default_city_60_units", |b| {
-        b.iter(|| {
-            target = (target + 7919) % n as u32;
-            black_box(disp.nearest(net, &units, 0.0, NodeId(target), 1))
-        })
-    });
+    let mut avail = Avail::new(units.len(), scn.stations.len(), 0);
+    for (i, u) in units.iter().enumerate() {
+        avail.set(i as u32, Class::of(u));
+    }
+    let view = View {
+        net,
+        loops: &[],
+        units: &units,
+        avail: &avail,
+    };
+    for kind in [RouterKind::Dijkstra, RouterKind::Ch] {
+        let mut scn = scn.clone();
+        scn.patrols.clear();
+        let prep = Prepared::with_router(&scn, kind);
+        let mut router = match &prep.fast {
+            Some(ix) => Router::fast(ix),
+            None => Router::plain(n),
+        };
+        let mut target = 0u32;
+        let name = format!("nearest_unit_default_city_60_units_{kind:?}").to_lowercase();
+        c.bench_function(&name, |b| {
+            b.iter(|| {
+                target = (target + 7919) % n as u32;
+                black_box(router.nearest(view, 0.0, NodeId(target), 1))
+            })
+        });
+    }
 }
 
 criterion_group!(benches, routing);

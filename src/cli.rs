@@ -289,22 +289,17 @@ pub struct AnimateArgs {
 /// Run a parsed command line, printing to stdout.
 pub fn execute(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Run(a) if a.report => {
-            crate::report_html::report_command(&a.scenario, &a.out, a.rep, a.seed)
-        }
         Command::Report {
             scenario,
             out,
             seed,
             rep,
-        } => crate::report_html::report_command(&scenario, &out, rep, seed),
-        Command::Run(a) => {
-            let mut scn = load::from_path(&a.scenario)?;
-            if let Some(seed) = a.seed {
-                scn.sim.seed = seed;
-            }
-            crate::report_html::report_scenario(&scn, &a.out, a.rep, false)
-        }
+        } => single_run(&scenario, seed, |scn| {
+            crate::report_html::report_scenario(scn, &out, rep, true)
+        }),
+        Command::Run(a) => single_run(&a.scenario, a.seed, |scn| {
+            crate::report_html::report_scenario(scn, &a.out, a.rep, a.report)
+        }),
         Command::Animate(a) => animate(&a),
         Command::Coverage(a) => crate::analysis::placement_cmd::run_coverage(&a),
         Command::Place(a) => crate::analysis::placement_cmd::run_place(&a),
@@ -487,7 +482,10 @@ fn animate(a: &AnimateArgs) -> Result<()> {
     }
     opts.validate(scn.sim.horizon_s)?;
     let prepared = sim::Prepared::new(&scn);
-    let (outcome, trace) = sim::run_traced(&scn, &prepared, 0)?;
+    let (bar, progress) = sim_progress(scn.sim.horizon_s);
+    let run = sim::with_progress(progress, || sim::run_traced(&scn, &prepared, 0));
+    bar.finish_and_clear();
+    let (outcome, trace) = run?;
     let info = crate::plot::animate(&a.out, &scn, &prepared, &trace, &outcome, &opts)?;
     let clock = |t: f64| {
         let s = t.max(0.0).round() as u64;
@@ -552,6 +550,65 @@ fn check_reps(reps: u64) -> Result<()> {
         });
     }
     Ok(())
+}
+
+/// Load a scenario (with `seed` in place of its own) and make one run of it
+/// with `f`, showing the progress of the simulation on a terminal.
+fn single_run(
+    path: &Path,
+    seed: Option<u64>,
+    f: impl FnOnce(&Scenario) -> Result<()>,
+) -> Result<()> {
+    let mut scn = load::from_path(path)?;
+    if let Some(seed) = seed {
+        scn.sim.seed = seed;
+    }
+    let (bar, progress) = sim_progress(scn.sim.horizon_s);
+    let result = sim::with_progress(progress, || f(&scn));
+    bar.finish_and_clear();
+    result
+}
+
+/// Wall time a simulation runs before its progress bar appears: short runs stay quiet.
+const QUIET_FOR: std::time::Duration = std::time::Duration::from_millis(1500);
+
+/// A progress bar of simulated time against the horizon, and the callback
+/// that moves it. It is drawn on stderr when that is a terminal, and only
+/// once the run has taken [`QUIET_FOR`]; otherwise nothing is shown.
+fn sim_progress(horizon_s: f64) -> (indicatif::ProgressBar, impl FnMut(f64) + 'static) {
+    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+    let hours = (horizon_s / 3600.0).ceil().max(1.0) as u64;
+    let bar = ProgressBar::with_draw_target(Some(hours), ProgressDrawTarget::hidden());
+    if let Ok(style) = ProgressStyle::with_template(
+        "simulating {bar:40} {pos}/{len} h of simulated time, {elapsed} elapsed, ETA {eta}",
+    ) {
+        bar.set_style(style);
+    }
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let started = std::time::Instant::now();
+    let (mut shown, mut done) = (false, false);
+    let handle = bar.clone();
+    let progress = move |t: f64| {
+        if !terminal || done {
+            return;
+        }
+        if t >= horizon_s {
+            // What is left is clearing the last calls: take the bar away
+            // before the outputs are written and the summary printed.
+            handle.finish_and_clear();
+            done = true;
+            return;
+        }
+        if !shown {
+            if started.elapsed() < QUIET_FOR {
+                return;
+            }
+            handle.set_draw_target(ProgressDrawTarget::stderr());
+            shown = true;
+        }
+        handle.set_position(((t.max(0.0) / 3600.0) as u64).min(hours));
+    };
+    (bar, progress)
 }
 
 /// A progress bar with an ETA on a terminal; hidden otherwise.

@@ -5,10 +5,13 @@
 //! segments (standing at a node, or driving a route) labelled with what the
 //! unit was doing. [`Trace::locate`] answers "where was unit `u` at time `t`
 //! and what was it doing" exactly, which the animation and the report's
-//! in-page playback sample.
+//! in-page playback sample. A stretch of undisturbed loop driving
+//! ([`Observer::looping`]) is recorded as the legs it drives, one segment
+//! each, once it ends.
 
 use crate::network::{Network, NodeId};
 use crate::sim::events::{Observer, SimEvent};
+use crate::sim::patrol::LoopPlan;
 use crate::sim::units::Route;
 
 /// What a unit is doing, for drawing.
@@ -118,13 +121,25 @@ pub struct TraceRecorder {
     /// Station node of each unit.
     homes: Vec<NodeId>,
     patrol: Vec<bool>,
+    /// The loops units may drive.
+    loops: Vec<LoopPlan>,
+    /// Per unit: an open stretch of loop driving, `(since, loop, phase_s)`.
+    looping: Vec<Option<(f64, u32, f64)>>,
 }
 
 impl TraceRecorder {
     /// Watch units standing at `homes` at time 0 (patrol units are put on
-    /// their loops by the engine at time 0); `calls` are `(time, node)`.
-    pub fn new(homes: Vec<NodeId>, patrol: Vec<bool>, calls: &[(f64, NodeId)]) -> TraceRecorder {
+    /// their loops by the engine at time 0), which may drive `loops`;
+    /// `calls` are `(time, node)`.
+    pub fn new(
+        homes: Vec<NodeId>,
+        patrol: Vec<bool>,
+        calls: &[(f64, NodeId)],
+        loops: &[LoopPlan],
+    ) -> TraceRecorder {
         TraceRecorder {
+            looping: vec![None; homes.len()],
+            loops: loops.to_vec(),
             trace: Trace {
                 units: homes
                     .iter()
@@ -151,9 +166,72 @@ impl TraceRecorder {
         }
     }
 
-    /// The finished trace.
-    pub fn finish(self) -> Trace {
+    /// The finished trace of a run that ended at `end` (loop driving that
+    /// lasts until then is recorded up to it).
+    pub fn finish(mut self, end: f64) -> Trace {
+        for u in 0..self.looping.len() {
+            self.end_looping(u as u32, end);
+        }
         self.trace
+    }
+
+    /// Record `unit`'s open stretch of loop driving, which ends at `end`, as
+    /// one segment per leg: the leg under way when it began, then every leg
+    /// begun before `end`.
+    fn end_looping(&mut self, unit: u32, end: f64) {
+        let Some((since, patrol, phase)) = self.looping[unit as usize].take() else {
+            return;
+        };
+        let plan = &self.loops[patrol as usize];
+        let (lap, n) = (plan.lap_s, plan.len());
+        if lap.is_nan() || lap <= 0.0 || n == 0 || !end.is_finite() {
+            return;
+        }
+        // Index into `lap_edges` of each leg's first edge.
+        let mut first_edge = Vec::with_capacity(n);
+        let mut acc = 0;
+        for leg in &plan.legs {
+            first_edge.push(acc);
+            acc += leg.len();
+        }
+        let zero = since - phase;
+        let mut leg = plan
+            .wp_offset_s
+            .partition_point(|&x| x <= phase)
+            .saturating_sub(1);
+        let mut k = 0u64;
+        let mut segments = Vec::new();
+        loop {
+            let base = zero + k as f64 * lap;
+            let t0 = base + plan.wp_offset_s[leg];
+            let first = segments.is_empty();
+            if !first && t0 >= end {
+                break;
+            }
+            let edges = &plan.legs[leg];
+            if !edges.is_empty() {
+                let j = first_edge[leg];
+                let route = Route {
+                    t0,
+                    start: Some(plan.nodes[leg]),
+                    edges: edges.clone(),
+                    t_end: plan.lap_end_s[j..j + edges.len()]
+                        .iter()
+                        .map(|&x| base + x)
+                        .collect(),
+                    dest: plan.nodes[(leg + 1) % n],
+                };
+                segments.push((if first { since } else { t0 }, route));
+            }
+            leg += 1;
+            if leg == n {
+                leg = 0;
+                k += 1;
+            }
+        }
+        for (t, route) in segments {
+            self.push(unit, t, Activity::Patrolling, Motion::Drive(route));
+        }
     }
 
     fn push(&mut self, unit: u32, t: f64, activity: Activity, motion: Motion) {
@@ -210,12 +288,18 @@ impl Observer for TraceRecorder {
     /// Every drive is patrolling (patrol units) or returning (station units)
     /// unless a dispatch at the same instant relabels it.
     fn route(&mut self, t: f64, unit: u32, route: &Route) {
+        self.end_looping(unit, t);
         let activity = if self.patrol[unit as usize] {
             Activity::Patrolling
         } else {
             Activity::Returning
         };
         self.push(unit, t, activity, Motion::Drive(route.clone()));
+    }
+
+    fn looping(&mut self, t: f64, unit: u32, patrol: u32, phase_s: f64) {
+        self.end_looping(unit, t);
+        self.looping[unit as usize] = Some((t, patrol, phase_s));
     }
 }
 
@@ -226,5 +310,50 @@ impl TraceRecorder {
                 s.activity = activity;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::testkit::{city_run, loops, square, HOMES};
+
+    #[test]
+    fn looping_stretches_replay_as_per_leg_drives_do() {
+        let net = square();
+        let loops = loops(&net);
+        let end = 3000.0;
+        let trace = |old: bool| {
+            let homes = HOMES.iter().map(|&h| NodeId(h)).collect();
+            let patrol = vec![true, true, true, true, false];
+            let spans = [
+                (1000.0, NodeId(4)),
+                (5000.0, NodeId(3)),
+                (2900.0, NodeId(0)),
+            ];
+            let mut rec = TraceRecorder::new(homes, patrol, &spans, &loops);
+            city_run(&net, &loops, end, old).play(&mut rec);
+            rec.finish(end)
+        };
+        let (old, new) = (trace(true), trace(false));
+        // The same positions and activities at every instant.
+        for u in 0..HOMES.len() {
+            for i in 0..=12_000 {
+                let t = f64::from(i) * 0.25;
+                let (a, b) = (old.locate(&net, u, t), new.locate(&net, u, t));
+                assert_eq!(a.1, b.1, "unit {u} at {t}");
+                assert!(
+                    (a.0[0] - b.0[0]).abs() < 1e-9 && (a.0[1] - b.0[1]).abs() < 1e-9,
+                    "unit {u} at {t}: {:?} vs {:?}",
+                    a.0,
+                    b.0
+                );
+            }
+        }
+        // Unit 1 at 1,000 s: 25 s into the lap at 0, so at offset 25 mod 50,
+        // 5 s along 2 -> 3 (15 s over 100 m, from (100,100) to (0,100)).
+        let (p, a) = new.locate(&net, 1, 1000.0);
+        assert_eq!(a, Activity::Patrolling);
+        assert!((p[0] - (100.0 - 100.0 / 3.0)).abs() < 1e-9 && (p[1] - 100.0).abs() < 1e-9);
     }
 }

@@ -6,6 +6,7 @@ mod animate;
 mod batch;
 mod cli;
 mod determinism;
+mod dispatch;
 mod engine;
 mod errors;
 mod osm;

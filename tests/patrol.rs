@@ -12,7 +12,7 @@ use std::path::Path;
 use patrolsim::metrics::{CallRecord, Outcome};
 use patrolsim::scenario::{load, Scenario};
 use patrolsim::sim::events::{Observer, SimEvent};
-use patrolsim::sim::units::Route;
+use patrolsim::sim::units::{Loc, Route};
 use patrolsim::sim::{self, Engine, Prepared};
 
 use crate::common::{temp_dir, write};
@@ -75,25 +75,91 @@ fn run(scn: &Scenario) -> Outcome {
     sim::run(scn, &prep, 0).unwrap()
 }
 
+/// A drive: a route, or undisturbed loop driving `(loop, phase_s)` (see
+/// `Observer::looping`).
+enum Drive {
+    Route(Route),
+    Loop(u32, f64),
+}
+
 /// Records every drive, to ask where a unit was at any time.
 #[derive(Default)]
-struct Drives(Vec<(f64, u32, Route)>, Vec<(f64, SimEvent)>);
+struct Drives(Vec<(f64, u32, Drive)>, Vec<(f64, SimEvent)>);
 
 impl Observer for Drives {
     fn event(&mut self, t: f64, ev: &SimEvent) {
         self.1.push((t, *ev));
     }
     fn route(&mut self, t: f64, unit: u32, route: &Route) {
-        self.0.push((t, unit, route.clone()));
+        self.0.push((t, unit, Drive::Route(route.clone())));
+    }
+    fn looping(&mut self, t: f64, unit: u32, patrol: u32, phase_s: f64) {
+        self.0.push((t, unit, Drive::Loop(patrol, phase_s)));
     }
 }
 
-fn position(scn: &Scenario, d: &Drives, unit: u32, t: f64) -> [f64; 2] {
-    let (_, _, r) =
+fn position(scn: &Scenario, prep: &Prepared, d: &Drives, unit: u32, t: f64) -> [f64; 2] {
+    let (since, _, drive) =
         d.0.iter()
             .rfind(|(s, u, _)| *u == unit && *s <= t)
             .expect("the unit has driven");
-    r.locate(&scn.net, t).position(&scn.net)
+    let net = &scn.net;
+    match drive {
+        Drive::Route(r) => r.locate(net, t).position(net),
+        Drive::Loop(p, phase) => {
+            let plan = &prep.loops[*p as usize];
+            let at = plan.pos_at(plan.offset_at(*phase, *since, t));
+            let edge = plan.lap_edges[at.edge];
+            let loc = if at.rem_s > 0.0 {
+                Loc::OnEdge {
+                    edge,
+                    rem_s: at.rem_s,
+                }
+            } else {
+                Loc::AtNode(net.edge_to(edge))
+            };
+            loc.position(net)
+        }
+    }
+}
+
+/// Every waypoint pass of `unit` as `(time, waypoint)`, in time order: pass
+/// events and the passes implied by loop driving (strictly after it starts
+/// and before the unit's next drive, or up to `end`).
+fn passes(prep: &Prepared, d: &Drives, unit: u32, end: f64) -> Vec<(f64, u32)> {
+    let mut out: Vec<(f64, u32)> =
+        d.1.iter()
+            .filter_map(|(t, e)| match e {
+                SimEvent::PatrolPass {
+                    unit: u, waypoint, ..
+                } if *u == unit => Some((*t, *waypoint)),
+                _ => None,
+            })
+            .collect();
+    let mine: Vec<&(f64, u32, Drive)> = d.0.iter().filter(|(_, u, _)| *u == unit).collect();
+    for (i, (since, _, drive)) in mine.iter().enumerate() {
+        let Drive::Loop(p, phase) = drive else {
+            continue;
+        };
+        let until = mine.get(i + 1).map_or(end, |next| next.0);
+        let plan = &prep.loops[*p as usize];
+        for (w, off) in plan.wp_offset_s.iter().enumerate() {
+            let base = since + (off - phase).rem_euclid(plan.lap_s);
+            let mut k = 0.0;
+            loop {
+                let x = base + k * plan.lap_s;
+                if x > until || (x == until && until < end) {
+                    break;
+                }
+                if x > *since {
+                    out.push((x, w as u32));
+                }
+                k += 1.0;
+            }
+        }
+    }
+    out.sort_by(|a, b| a.0.total_cmp(&b.0));
+    out
 }
 
 #[test]
@@ -110,7 +176,7 @@ fn loop_lap_time_and_positions_are_exact() {
         .unwrap();
     // Unit 1 is the patrol unit (unit 0 is the station's).
     let at = |t: f64, want: [f64; 2]| {
-        let p = position(&scn, &drives, 1, t);
+        let p = position(&scn, &prep, &drives, 1, t);
         assert!(
             (p[0] - want[0]).abs() < 1e-9 && (p[1] - want[1]).abs() < 1e-9,
             "at {t} s: {p:?}, want {want:?}"
@@ -122,17 +188,11 @@ fn loop_lap_time_and_positions_are_exact() {
     at(62.0, [100.0, 20.0]);
     at(1000.0, [0.0, 0.0]);
     at(992.5, [0.0, 50.0]);
-    // It passes B at 20, 70, 120, ... and A at 50, 100, ...
-    let passes: Vec<(f64, u32)> = drives
-        .1
-        .iter()
-        .filter_map(|(t, e)| match e {
-            SimEvent::PatrolPass { waypoint, .. } => Some((*t, *waypoint)),
-            _ => None,
-        })
-        .take(4)
-        .collect();
-    assert_eq!(passes, vec![(20.0, 1), (50.0, 0), (70.0, 1), (100.0, 0)]);
+    // It passes B at 20, 70, 120, ... and A at 50, 100, ..., 1000.
+    let passes = passes(&prep, &drives, 1, scn.sim.horizon_s);
+    assert_eq!(passes[..4], [(20.0, 1), (50.0, 0), (70.0, 1), (100.0, 0)]);
+    assert_eq!(passes.len(), 40);
+    assert_eq!(passes.last(), Some(&(1000.0, 0)));
 }
 
 #[test]
@@ -366,11 +426,11 @@ fn trace_replays_positions_and_activities() {
         .collect();
     let patrol = scn.units().iter().map(|u| u.patrol.is_some()).collect();
     let spans: Vec<_> = calls.iter().map(|c| (c.time_s, c.node)).collect();
-    let rec = TraceRecorder::new(homes, patrol, &spans);
+    let rec = TraceRecorder::new(homes, patrol, &spans, &prep.loops);
     let trace = Engine::new(&scn, &prep, &calls, rec)
         .run()
         .unwrap()
-        .finish();
+        .finish(scn.sim.horizon_s);
     let at = |u: usize, t: f64| trace.locate(&scn.net, u, t);
     // The station unit never moves.
     assert_eq!(at(0, 500.0), ([-1000.0, 100.0], Activity::Idle));

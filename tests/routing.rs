@@ -3,8 +3,6 @@
 use patrolsim::network::build::{RawEdge, RawNetwork, RawNode};
 use patrolsim::network::{CoordSystem, Network, NodeId, RoadClass};
 use patrolsim::routing::{Direction, Search, Tree};
-use patrolsim::sim::dispatch::Dispatcher;
-use patrolsim::sim::units::{Route, Unit, UnitState};
 use proptest::prelude::*;
 
 /// A random directed graph: `n` nodes, edges as (u, v, seconds).
@@ -82,56 +80,261 @@ proptest! {
             }
         }
     }
+}
+
+// --- Contraction hierarchies against plain integer-weight Dijkstra ---------
+
+use patrolsim::network::{EdgeId, Weight};
+use patrolsim::routing::ch::{join, upward_space, Ch, ChQuery, FixedTarget};
+
+/// Plain Dijkstra over `net.fwd.w` from `s`: the weight to every node and
+/// the edge each node was reached by (`u32::MAX`: none).
+fn int_dijkstra(net: &Network, s: NodeId) -> (Vec<Weight>, Vec<u32>) {
+    use std::cmp::Reverse;
+    let n = net.node_count();
+    let mut dist = vec![Weight::MAX; n];
+    let mut pred = vec![u32::MAX; n];
+    let mut heap = std::collections::BinaryHeap::new();
+    dist[s.idx()] = 0;
+    heap.push(Reverse((0, s.0)));
+    while let Some(Reverse((d, v))) = heap.pop() {
+        if d > dist[v as usize] {
+            continue;
+        }
+        for e in net.fwd.range(v) {
+            let (h, nd) = (net.fwd.head[e] as usize, d + net.fwd.w[e]);
+            if nd < dist[h] {
+                dist[h] = nd;
+                pred[h] = e as u32;
+                heap.push(Reverse((nd, h as u32)));
+            }
+        }
+    }
+    (dist, pred)
+}
+
+/// The edges from the root of `pred` to `t`, in driving order.
+fn int_path(net: &Network, pred: &[u32], t: NodeId) -> Vec<EdgeId> {
+    let mut p = Vec::new();
+    let mut x = t.idx();
+    while pred[x] != u32::MAX {
+        p.push(EdgeId(pred[x]));
+        x = net.edge_from[pred[x] as usize] as usize;
+    }
+    p.reverse();
+    p
+}
+
+/// The edges of `p` chain from `s` to `t`, and their weights add up to `w`.
+fn check_chain(net: &Network, p: &[EdgeId], s: NodeId, t: NodeId, w: Weight) -> Result<(), String> {
+    let mut at = s;
+    for &e in p {
+        if net.edge_tail(e) != at {
+            return Err(format!("edge {e:?} does not leave {at:?}"));
+        }
+        at = net.edge_to(e);
+    }
+    if at != t {
+        return Err(format!("path ends at {at:?}, not {t:?}"));
+    }
+    let sum: Weight = p.iter().map(|&e| net.edge_weight(e)).sum();
+    if sum != w {
+        return Err(format!("path weighs {sum}, distance {w}"));
+    }
+    Ok(())
+}
+
+/// Every CH query from each source in `sources` to each target in `targets`
+/// against plain Dijkstra: distances, paths edge for edge, target spaces met
+/// from every source, and joins of upward spaces.
+fn check_ch(net: &Network, ch: &Ch, sources: &[NodeId], targets: &[NodeId]) -> Result<(), String> {
+    let mut q = ChQuery::new(ch);
+    let mut p = Vec::new();
+    let refs: Vec<_> = sources.iter().map(|&s| int_dijkstra(net, s)).collect();
+    let fwd: Vec<_> = sources
+        .iter()
+        .map(|&s| upward_space(ch, s, Direction::Forward))
+        .collect();
+    for &t in targets {
+        let bwd = upward_space(ch, t, Direction::Backward);
+        for (i, &s) in sources.iter().enumerate() {
+            let (dist, pred) = &refs[i];
+            let want = dist[t.idx()];
+            let ctx = format!("{s:?} -> {t:?}");
+            if q.distance(ch, s, t) != Some(want) {
+                return Err(format!(
+                    "{ctx}: distance {:?}, want {want}",
+                    q.distance(ch, s, t)
+                ));
+            }
+            if q.path(ch, s, t, &mut p) != Some(want) {
+                return Err(format!("{ctx}: path weight"));
+            }
+            if p != int_path(net, pred, t) {
+                return Err(format!(
+                    "{ctx}: path {p:?}, want {:?}",
+                    int_path(net, pred, t)
+                ));
+            }
+            check_chain(net, &p, s, t, want).map_err(|e| format!("{ctx}: {e}"))?;
+            if join(&fwd[i], &bwd) != Some(want) {
+                return Err(format!("{ctx}: join {:?}", join(&fwd[i], &bwd)));
+            }
+        }
+        // One backward space, met from every source.
+        let space = q.target_space(ch, t).to_vec();
+        if space.windows(2).any(|w| w[0].1 > w[1].1) || space.first() != Some(&(t.0, 0)) {
+            return Err(format!("target space of {t:?} is not in settle order"));
+        }
+        for (i, &s) in sources.iter().enumerate() {
+            let (dist, pred) = &refs[i];
+            let want = dist[t.idx()];
+            if q.meet(ch, s, Weight::MAX) != Some(want) {
+                return Err(format!("{s:?} -> {t:?}: meet"));
+            }
+            q.meet_path(ch, &mut p);
+            if p != int_path(net, pred, t) {
+                return Err(format!("{s:?} -> {t:?}: meet path"));
+            }
+            // A bound at the distance excludes it; one above keeps it.
+            if q.meet(ch, s, want).is_some() || q.meet(ch, s, want + 1) != Some(want) {
+                return Err(format!("{s:?} -> {t:?}: meet bound"));
+            }
+        }
+        // A fixed target: the same paths by forward searches alone, and the
+        // target space left as it was.
+        let fixed = FixedTarget::new(ch, t);
+        if fixed.target(ch) != t || fixed.len() != space.len() {
+            return Err(format!("fixed target {t:?}: space of {}", fixed.len()));
+        }
+        for (i, &s) in sources.iter().enumerate() {
+            let (dist, pred) = &refs[i];
+            let want = dist[t.idx()];
+            if q.path_to_fixed(ch, s, &fixed, &mut p) != Some(want) {
+                return Err(format!("{s:?} -> {t:?}: path_to_fixed weight"));
+            }
+            if p != int_path(net, pred, t) {
+                return Err(format!("{s:?} -> {t:?}: path_to_fixed path"));
+            }
+            if q.meet(ch, s, Weight::MAX) != Some(want) {
+                return Err(format!("{s:?} -> {t:?}: meet after path_to_fixed"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The cache of `ch` reads back into the same hierarchy; damaged, truncated
+/// and foreign buffers do not.
+fn check_cache(net: &Network, ch: &Ch, other: &Network) -> Result<(), String> {
+    let bytes = ch.to_bytes(net);
+    match Ch::from_bytes(&bytes, net) {
+        Some(back) if back == *ch => {}
+        _ => return Err("round trip".into()),
+    }
+    if Ch::from_bytes(&bytes, other).is_some() {
+        return Err("accepted for another network".into());
+    }
+    let len = bytes.len();
+    for cut in [0, 7, len / 3, len / 2, len - 9, len - 1] {
+        if Ch::from_bytes(&bytes[..cut], net).is_some() {
+            return Err(format!("accepted a cut at {cut} of {len}"));
+        }
+    }
+    for k in [0, 12, 45, len / 4, len / 2, 3 * len / 4, len - 8, len - 1] {
+        let mut b = bytes.clone();
+        b[k] = b[k].wrapping_add(1);
+        if Ch::from_bytes(&b, net).is_some() {
+            return Err(format!("accepted a change at byte {k} of {len}"));
+        }
+    }
+    Ok(())
+}
+
+/// `net` with one edge a millisecond slower: the same shape, another network.
+fn one_edge_slower(net: &Network, e: usize) -> Network {
+    let mut other = net.clone();
+    let w = other.fwd.w[e] + (1 << patrolsim::network::TIE_BITS);
+    other.fwd.w[e] = w;
+    let slot = other
+        .bwd
+        .edge
+        .iter()
+        .position(|&x| x as usize == e)
+        .unwrap();
+    other.bwd.w[slot] = w;
+    other
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
 
     #[test]
-    fn dispatcher_finds_the_unit_a_brute_force_search_finds(
-        edges in prop::collection::vec((0usize..30, 0usize..30, 1u16..500), 20..90),
-        homes in prop::collection::vec(0usize..30, 1..8),
-        moving in prop::collection::vec((0usize..30, 0u16..1000), 0..8),
-        target in 0usize..30,
+    fn ch_agrees_with_plain_dijkstra_on_random_graphs(
+        n in 2usize..40,
+        edges in prop::collection::vec((0usize..40, 0usize..40, 0u16..500), 0..120),
+        coarse in any::<bool>(),
     ) {
-        let net = graph(30, &edges).unwrap();
-        let n = net.node_count();
-        let mut s = Search::new(n);
-        let t = 500.0;
-        let mut units: Vec<Unit> = homes
+        // Coarse times (0, 1, 2 or 3 s) make many paths of equal milliseconds,
+        // which only the tie-breakers tell apart.
+        let edges: Vec<_> = edges
             .iter()
-            .map(|&h| Unit::at_station(0, NodeId((h % n) as u32)))
+            .map(|&(u, v, t)| (u, v, if coarse { t % 4 * 7 } else { t }))
             .collect();
-        // Some units are driving home from elsewhere, started at various times.
-        for (i, &(from, started)) in moving.iter().enumerate() {
-            if let Some(u) = units.get_mut(i) {
-                let from = NodeId((from % n) as u32);
-                let home_tree = Tree::grow(&net, &mut s, u.home, Direction::Backward);
-                let path = home_tree.path(&net, from);
-                let t0 = t - started as f64 / 10.0;
-                u.state = UnitState::Returning { route: Route::from_node(&net, t0, from, path) };
-            }
+        let net = graph(n, &edges).unwrap();
+        let ch = Ch::build(&net);
+        prop_assert_eq!(ch.node_count(), net.node_count());
+        let all: Vec<NodeId> = (0..net.node_count() as u32).map(NodeId).collect();
+        if let Err(e) = check_ch(&net, &ch, &all, &all) {
+            prop_assert!(false, "{}", e);
         }
-        let target = NodeId((target % n) as u32);
-        let to_target = Tree::grow(&net, &mut s, target, Direction::Backward);
-        let mut best: Option<(f64, u32)> = None;
-        for (i, u) in units.iter().enumerate() {
-            let (next, rem) = u.locate(&net, t).next(&net);
-            let cost = rem + to_target.time(next);
-            if best.is_none_or(|(b, _)| cost < b) {
-                best = Some((cost, i as u32));
-            }
+        // The same hierarchy again, and through its cache.
+        prop_assert!(Ch::build(&net) == ch);
+        let other = one_edge_slower(&net, net.edge_count() / 2);
+        if let Err(e) = check_cache(&net, &ch, &other) {
+            prop_assert!(false, "{}", e);
         }
-        let (want_cost, want_unit) = best.unwrap();
-        let got = Dispatcher::new(n).nearest(&net, &units, t, target, 1).unwrap();
-        prop_assert!(close(got.travel_s, want_cost), "{} vs {}", got.travel_s, want_cost);
-        if got.unit != want_unit {
-            // Only a tie may pick another unit.
-            let (next, rem) = units[got.unit as usize].locate(&net, t).next(&net);
-            prop_assert!(close(rem + to_target.time(next), want_cost));
-        }
-        // The returned path leads from the unit's next node to the target.
-        let mut at = got.loc.next(&net).0;
-        for e in &got.path {
-            prop_assert_eq!(net.edge_tail(*e), at);
-            at = net.edge_to(*e);
-        }
-        prop_assert_eq!(at, target);
     }
+}
+
+#[test]
+fn ch_on_columbus_agrees_with_plain_dijkstra() {
+    let Some(dir) = crate::common::shared_data("osm") else {
+        eprintln!("skipped: ../shared/data/osm is not present");
+        return;
+    };
+    let pbf = dir.join("otp_columbus.osm.pbf");
+    if !pbf.exists() {
+        eprintln!("skipped: {} is not present", pbf.display());
+        return;
+    }
+    let opts = patrolsim::network::osm::OsmOptions::default();
+    let net = patrolsim::network::osm::read(&pbf, &opts)
+        .unwrap()
+        .freeze(30.0)
+        .unwrap();
+    assert!(net.node_count() > 10_000, "{} nodes", net.node_count());
+    let ch = Ch::build(&net);
+    assert!(ch.shortcut_count() > 0);
+    let n = net.node_count() as u64;
+    let mut x = 0x2545_F491_4F6C_DD1Du64;
+    let mut pick = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        NodeId((x % n) as u32)
+    };
+    let sources: Vec<NodeId> = (0..12).map(|_| pick()).collect();
+    let targets: Vec<NodeId> = (0..25).map(|_| pick()).collect();
+    check_ch(&net, &ch, &sources, &targets).unwrap();
+    // Queries stay small: a few hundred settled nodes at most on average.
+    let mut q = ChQuery::new(&ch);
+    let mut settled = 0;
+    for (&s, &t) in sources.iter().zip(&targets) {
+        q.distance(&ch, s, t).unwrap();
+        settled += q.last_settled();
+    }
+    assert!(settled / sources.len() < 1000, "{settled} settled");
+    let other = one_edge_slower(&net, 12345);
+    check_cache(&net, &ch, &other).unwrap();
 }

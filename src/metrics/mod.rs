@@ -11,14 +11,356 @@
 
 pub mod presence;
 
-use serde::Serialize;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
+
+use serde::{Serialize, Serializer};
 
 use crate::demand::Call;
 use crate::scenario::Scenario;
 use crate::sim::events::{Observer, SimEvent};
+use crate::sim::patrol::LoopPlan;
 use crate::sim::Prepared;
 
+/// Simulated time between the recorder's checkpoints, seconds: passes are
+/// generated, merged and reduced to statistics one such slice at a time, so
+/// what is buffered never exceeds a slice's worth.
+const SLICE_S: f64 = 3600.0;
+
+/// Streaming statistics of a sequence of values: exact count, sum, maximum
+/// and share within a limit, and nearest-rank percentiles from a histogram of
+/// whole milliseconds (each bucket keeps its smallest and largest value, so a
+/// percentile is exact whenever its bucket holds one distinct value, and
+/// within a millisecond otherwise). Memory grows with the number of distinct
+/// milliseconds, not with the number of values.
+#[derive(Clone, Debug)]
+pub struct StatsAcc {
+    n: usize,
+    sum: f64,
+    max: f64,
+    limit: f64,
+    within: usize,
+    /// The buckets last used, `(millisecond, bucket)` (most values repeat
+    /// one of a few recent ones); the others are in `hist`.
+    recent: [(i64, Bucket); RECENT],
+    /// Next of `recent` to give up.
+    evict: usize,
+    hist: HashMap<i64, Bucket, BuildHasherDefault<MsHasher>>,
+}
+
+/// Buckets kept at hand by a [`StatsAcc`].
+const RECENT: usize = 4;
+
+#[derive(Clone, Copy, Debug)]
+struct Bucket {
+    n: u64,
+    min: f64,
+    max: f64,
+}
+
+impl Bucket {
+    const EMPTY: Bucket = Bucket {
+        n: 0,
+        min: f64::INFINITY,
+        max: f64::NEG_INFINITY,
+    };
+
+    #[inline]
+    fn add(&mut self, o: Bucket) {
+        self.n += o.n;
+        self.min = self.min.min(o.min);
+        self.max = self.max.max(o.max);
+    }
+}
+
+/// Hashes a whole number of milliseconds (a multiply and a fold: the keys
+/// are already well spread in their low bits).
+#[derive(Clone, Copy, Debug, Default)]
+struct MsHasher(u64);
+
+impl Hasher for MsHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b) ^ self.0.rotate_left(8));
+        }
+    }
+
+    fn write_u64(&mut self, x: u64) {
+        let h = x.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        self.0 = h ^ (h >> 29);
+    }
+
+    fn write_i64(&mut self, x: i64) {
+        self.write_u64(x as u64);
+    }
+}
+
+/// A key that orders as `f64::total_cmp` does.
+#[inline]
+fn ordered(x: f64) -> u64 {
+    let b = x.to_bits();
+    if b >> 63 == 1 {
+        !b
+    } else {
+        b | 1 << 63
+    }
+}
+
+/// `floor(x * 1000)`: the whole millisecond a value falls in.
+#[inline]
+fn ms_of(x: f64) -> i64 {
+    let y = x * 1000.0;
+    let k = y as i64;
+    if (k as f64) > y {
+        k - 1
+    } else {
+        k
+    }
+}
+
+impl StatsAcc {
+    /// No values yet; [`StatsAcc::within`] counts values `<= limit`.
+    pub fn new(limit: f64) -> StatsAcc {
+        StatsAcc {
+            n: 0,
+            sum: 0.0,
+            max: f64::NEG_INFINITY,
+            limit,
+            within: 0,
+            recent: [(i64::MIN, Bucket::EMPTY); RECENT],
+            evict: 0,
+            hist: HashMap::default(),
+        }
+    }
+
+    /// Add a value.
+    #[inline]
+    pub fn push(&mut self, x: f64) {
+        self.n += 1;
+        self.sum += x;
+        self.max = self.max.max(x);
+        self.within += usize::from(x <= self.limit);
+        let key = ms_of(x);
+        let one = Bucket {
+            n: 1,
+            min: x,
+            max: x,
+        };
+        if let Some(r) = self.recent.iter_mut().find(|r| r.0 == key) {
+            r.1.add(one);
+            return;
+        }
+        let (old_key, old) = std::mem::replace(&mut self.recent[self.evict], (key, one));
+        self.evict = (self.evict + 1) % RECENT;
+        if old.n > 0 {
+            self.hist.entry(old_key).or_insert(Bucket::EMPTY).add(old);
+        }
+    }
+
+    /// Every bucket, by millisecond.
+    fn buckets_sorted(&self) -> Vec<(i64, Bucket)> {
+        let mut all = self.hist.clone();
+        for &(k, b) in self.recent.iter().filter(|r| r.1.n > 0) {
+            all.entry(k).or_insert(Bucket::EMPTY).add(b);
+        }
+        let mut v: Vec<(i64, Bucket)> = all.into_iter().collect();
+        v.sort_unstable_by_key(|b| b.0);
+        v
+    }
+
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        self.n
+    }
+
+    /// True before the first value.
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    /// Share of the values within the limit (`None` without values).
+    pub fn within(&self) -> Option<f64> {
+        share(self.within, self.n)
+    }
+
+    /// Number of histogram buckets (distinct whole milliseconds).
+    pub fn buckets(&self) -> usize {
+        self.buckets_sorted().len()
+    }
+
+    /// Nearest-rank percentiles of the values, for ascending shares `ps`.
+    fn percentiles<const N: usize>(&self, ps: [f64; N]) -> [Option<f64>; N] {
+        let mut out = [None; N];
+        if self.n == 0 {
+            return out;
+        }
+        let buckets = self.buckets_sorted();
+        let ranks = ps.map(|p| ((p * self.n as f64).ceil() as u64).clamp(1, self.n as u64));
+        let mut seen = 0u64;
+        let mut i = 0;
+        for (_, b) in buckets {
+            while i < N && ranks[i] <= seen + b.n {
+                // Exact at either end of the bucket; within it, its largest
+                // value is less than a millisecond above the true one.
+                out[i] = Some(if ranks[i] == seen + 1 { b.min } else { b.max });
+                i += 1;
+            }
+            seen += b.n;
+            if i == N {
+                break;
+            }
+        }
+        out
+    }
+
+    /// Mean, nearest-rank percentiles and maximum.
+    pub fn stats(&self) -> Stats {
+        let [p50, p90, p95] = self.percentiles([0.5, 0.9, 0.95]);
+        Stats {
+            n: self.n,
+            mean: (self.n > 0).then(|| self.sum / self.n as f64),
+            p50,
+            p90,
+            p95,
+            max: (self.n > 0).then_some(self.max),
+        }
+    }
+}
+
+/// What a loop's recorder needs to know of it.
+#[derive(Clone, Debug)]
+struct LoopInfo {
+    lap_s: f64,
+    wp_offset_s: Vec<f64>,
+    hotspots: Vec<Option<usize>>,
+    post: bool,
+}
+
+/// A patrol unit driving its loop undisturbed (see [`Observer::looping`]).
+#[derive(Clone, Copy, Debug)]
+struct Stretch {
+    since: f64,
+    patrol: u32,
+    phase_s: f64,
+    /// Passes before this time have been generated.
+    done: f64,
+}
+
+/// A stay at a post: `(hotspot, since, state)`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Stay {
+    /// Began before the window; not yet known to reach into it.
+    Before,
+    /// Its start (clipped to the window) has been logged.
+    Logged,
+    /// Began after the window: ignored.
+    After,
+}
+
+/// What happens at a hotspot, clipped to the window, in time order once sorted.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Mark {
+    /// A pass of a driving unit.
+    Pass,
+    /// A unit starts standing at a post here.
+    Open,
+    /// A unit standing here leaves (or the window ends).
+    Close,
+}
+
+/// Passes at one hotspot, merged as they become final: overlapping passes
+/// merge into one; the gaps between merged passes go to a [`StatsAcc`].
+#[derive(Clone, Debug)]
+struct PassLog {
+    /// Marks not yet merged (all at or after the last merged one).
+    pending: Vec<(f64, Mark)>,
+    /// Merged passes so far.
+    passes: usize,
+    /// Start of the first merged pass.
+    first: f64,
+    /// End of the current merged pass so far (while `open == 0`).
+    end: f64,
+    /// Stays at posts in the current merged pass not yet ended.
+    open: u32,
+    gaps: StatsAcc,
+}
+
+impl PassLog {
+    fn new(revisit_s: f64) -> PassLog {
+        PassLog {
+            pending: Vec::new(),
+            passes: 0,
+            first: f64::NAN,
+            end: f64::NAN,
+            open: 0,
+            gaps: StatsAcc::new(revisit_s),
+        }
+    }
+
+    /// Merge the pending marks before `upto`: every mark before it is known.
+    fn merge(&mut self, upto: f64) {
+        if self.pending.is_empty() {
+            return;
+        }
+        // A pass or an arrival at a time comes before a departure at that
+        // time, so that touching passes merge.
+        self.pending
+            .sort_unstable_by_key(|m| (ordered(m.0), m.1 == Mark::Close));
+        let k = self.pending.partition_point(|m| m.0 < upto);
+        for i in 0..k {
+            let (t, mark) = self.pending[i];
+            match mark {
+                Mark::Pass | Mark::Open => {
+                    if self.passes > 0 && (self.open > 0 || t <= self.end) {
+                        self.end = self.end.max(t);
+                    } else {
+                        if self.passes > 0 {
+                            self.gaps.push(t - self.end);
+                        } else {
+                            self.first = t;
+                        }
+                        self.passes += 1;
+                        self.end = t;
+                    }
+                    if mark == Mark::Open {
+                        self.open += 1;
+                    }
+                }
+                Mark::Close => {
+                    self.open = self.open.saturating_sub(1);
+                    self.end = self.end.max(t);
+                }
+            }
+        }
+        self.pending.drain(..k);
+    }
+}
+
+/// Figures of the passes at one hotspot within the window.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PassFigures {
+    /// Merged passes (a stay at a post counts once).
+    pub passes: usize,
+    /// Gaps between consecutive merged passes.
+    pub gaps_s: Stats,
+    /// Share of the gaps within the hotspot's `revisit_s`.
+    pub gaps_within_revisit: Option<f64>,
+    /// Longest time without a pass, including the stretches from the start of
+    /// the window to the first pass and from the last pass to its end.
+    pub longest_without_s: f64,
+}
+
 /// Collects what happens in a run.
+///
+/// Patrol passes and laps are reduced to statistics as the run goes (see
+/// [`StatsAcc`]): the passes a unit makes while driving its loop undisturbed
+/// ([`Observer::looping`]) are generated a slice of simulated time at a time,
+/// merged per hotspot with every other pass in time order, and forgotten.
 #[derive(Clone, Debug)]
 pub struct Recorder {
     warmup_s: f64,
@@ -40,42 +382,58 @@ pub struct Recorder {
     q_last: f64,
     q_area: f64,
     q_max: usize,
-    /// Hotspot of each waypoint of each loop.
-    loop_hotspots: Vec<Vec<Option<usize>>>,
-    /// Loops that take no time to drive (posts).
-    posts: Vec<bool>,
-    /// Per hotspot: intervals `(arrive, leave)` of patrol units at it.
-    pub passes: Vec<Vec<(f64, f64)>>,
-    /// Per unit: an open stay at a post, `(hotspot, since)`.
-    posted: Vec<Option<(usize, f64)>>,
+    loops: Vec<LoopInfo>,
+    /// Per hotspot: its passes.
+    passes: Vec<PassLog>,
+    /// Per unit: an open stay at a post, `(hotspot, since, state)`.
+    posted: Vec<Option<(usize, f64, Stay)>>,
+    /// Per unit: an open stretch of undisturbed loop driving.
+    stretches: Vec<Option<Stretch>>,
+    /// Units with an open stretch.
+    stretching: usize,
     /// Per unit: its last pass of waypoint 0.
     last_start: Vec<f64>,
     /// Per loop: observed lap times within the window.
-    pub laps: Vec<Vec<f64>>,
+    laps: Vec<StatsAcc>,
+    /// The next checkpoint.
+    next_check: f64,
+    /// The most marks ever waiting to be merged.
+    peak: usize,
 }
 
 impl Recorder {
     /// A recorder for `calls` calls and `units` units, over the window
-    /// `[warmup_s, horizon_s)`, for loops whose waypoints are the given
-    /// hotspots, and `hotspots` hotspots in all.
+    /// `[warmup_s, horizon_s)`, for the given loops; `revisit_s` holds each
+    /// hotspot's longest allowed gap between passes and `lap_target_s` the
+    /// lap target (gaps and laps within them are counted exactly).
     pub fn new(
         calls: usize,
         units: usize,
-        warmup_s: f64,
-        horizon_s: f64,
-        loop_hotspots: Vec<Vec<Option<usize>>>,
-        posts: Vec<bool>,
-        hotspots: usize,
+        window: (f64, f64),
+        loops: &[LoopPlan],
+        revisit_s: &[f64],
+        lap_target_s: f64,
     ) -> Recorder {
         Recorder {
-            posts,
-            laps: vec![Vec::new(); loop_hotspots.len()],
-            loop_hotspots,
-            passes: vec![Vec::new(); hotspots],
+            loops: loops
+                .iter()
+                .map(|l| LoopInfo {
+                    lap_s: l.lap_s,
+                    wp_offset_s: l.wp_offset_s.clone(),
+                    hotspots: l.hotspots.clone(),
+                    post: l.is_post(),
+                })
+                .collect(),
+            laps: vec![StatsAcc::new(lap_target_s); loops.len()],
+            passes: revisit_s.iter().map(|&r| PassLog::new(r)).collect(),
             posted: vec![None; units],
+            stretches: vec![None; units],
+            stretching: 0,
             last_start: vec![f64::NAN; units],
-            warmup_s,
-            horizon_s,
+            next_check: SLICE_S,
+            peak: 0,
+            warmup_s: window.0,
+            horizon_s: window.1,
             dispatch_s: vec![f64::NAN; calls],
             arrive_s: vec![f64::NAN; calls],
             clear_s: vec![f64::NAN; calls],
@@ -99,18 +457,196 @@ impl Recorder {
         self.q_last = t;
     }
 
-    /// Close stays at posts that last until the end of the run.
-    pub fn finish(&mut self, end: f64) {
-        for p in self.posted.iter_mut() {
-            if let Some((h, since)) = p.take() {
-                self.passes[h].push((since, end));
+    /// Observed laps of loop `l` (waypoint 0 to waypoint 0 by one unit,
+    /// starting at or after the warm-up and ending by the horizon).
+    pub fn laps(&self, l: usize) -> &StatsAcc {
+        &self.laps[l]
+    }
+
+    /// The passes at hotspot `h` within the window; complete after [`Recorder::finish`].
+    pub fn passes(&self, h: usize) -> PassFigures {
+        let log = &self.passes[h];
+        let (w0, w1) = (self.warmup_s, self.horizon_s);
+        let longest = if log.passes == 0 {
+            w1 - w0
+        } else {
+            let edges = (log.first - w0).max(w1 - log.end).max(0.0);
+            if log.gaps.is_empty() {
+                edges
+            } else {
+                edges.max(log.gaps.max)
+            }
+        };
+        PassFigures {
+            passes: log.passes,
+            gaps_s: log.gaps.stats(),
+            gaps_within_revisit: log.gaps.within(),
+            longest_without_s: longest,
+        }
+    }
+
+    /// A pass of hotspot `h` at `t`.
+    fn pass(&mut self, h: usize, t: f64) {
+        if t >= self.warmup_s && t <= self.horizon_s {
+            self.passes[h].pending.push((t, Mark::Pass));
+        }
+    }
+
+    /// A pass of waypoint 0 of a driven loop by `unit` at `t`.
+    fn lap_mark(&mut self, unit: usize, patrol: usize, t: f64) {
+        let last = self.last_start[unit];
+        if last >= self.warmup_s && t <= self.horizon_s {
+            self.laps[patrol].push(t - last);
+        }
+        self.last_start[unit] = t;
+    }
+
+    /// Generate the passes of `unit`'s open stretch before `upto` (or at it
+    /// too, with `inclusive`).
+    fn expand(&mut self, unit: usize, upto: f64, inclusive: bool) {
+        let Some(mut s) = self.stretches[unit] else {
+            return;
+        };
+        let p = s.patrol as usize;
+        let lap = self.loops[p].lap_s;
+        for i in 0..self.loops[p].wp_offset_s.len() {
+            let hotspot = self.loops[p].hotspots[i];
+            if hotspot.is_none() && i != 0 {
+                continue;
+            }
+            // Passes at `since + d + k lap`: after `since`, from `done` on.
+            let base = s.since + (self.loops[p].wp_offset_s[i] - s.phase_s).rem_euclid(lap);
+            let at = |k: u64| base + k as f64 * lap;
+            let from = |x: f64| x > s.since && x >= s.done;
+            let mut k = ((s.done - base) / lap).ceil().max(0.0) as u64;
+            while k > 0 && from(at(k - 1)) {
+                k -= 1;
+            }
+            while !from(at(k)) {
+                k += 1;
+            }
+            loop {
+                let x = at(k);
+                if x > upto || (x == upto && !inclusive) {
+                    break;
+                }
+                if let Some(h) = hotspot {
+                    self.pass(h, x);
+                }
+                if i == 0 {
+                    self.lap_mark(unit, p, x);
+                }
+                k += 1;
             }
         }
+        s.done = upto;
+        self.stretches[unit] = Some(s);
+    }
+
+    /// End `unit`'s open stretch at `t`: its passes before `t` are all it made.
+    fn end_stretch(&mut self, unit: usize, t: f64) {
+        if self.stretches[unit].is_some() {
+            self.expand(unit, t, false);
+            self.stretches[unit] = None;
+            self.stretching -= 1;
+        }
+    }
+
+    /// Everything before `upto` is known: generate the passes of open
+    /// stretches up to it and merge every hotspot's passes before it.
+    fn checkpoint(&mut self, upto: f64) {
+        if self.stretching > 0 {
+            for u in 0..self.stretches.len() {
+                self.expand(u, upto, false);
+            }
+        }
+        if upto > self.warmup_s {
+            // Stays that began before the window and last into it.
+            for p in self.posted.iter_mut().flatten() {
+                if p.2 == Stay::Before {
+                    p.2 = Stay::Logged;
+                    self.passes[p.0].pending.push((self.warmup_s, Mark::Open));
+                }
+            }
+        }
+        self.peak = self.peak.max(self.buffered());
+        for log in &mut self.passes {
+            log.merge(upto);
+        }
+    }
+
+    /// Pass every checkpoint up to `t` (called before anything at `t`).
+    #[inline]
+    fn advance(&mut self, t: f64) {
+        if t >= self.next_check {
+            self.checkpoints(t);
+        }
+    }
+
+    #[cold]
+    fn checkpoints(&mut self, t: f64) {
+        while self.next_check <= t {
+            self.checkpoint(self.next_check);
+            if self.stretching == 0 {
+                // Nothing more to generate before `t`: skip the idle slices.
+                self.next_check = self.next_check.max(((t / SLICE_S).floor() + 1.0) * SLICE_S);
+            } else {
+                self.next_check += SLICE_S;
+            }
+        }
+    }
+
+    /// A stay at a post at hotspot `h` by `unit` ends at `t`.
+    fn leave_post(&mut self, unit: usize, t: f64) {
+        let Some((h, _, stay)) = self.posted[unit].take() else {
+            return;
+        };
+        let (w0, w1) = (self.warmup_s, self.horizon_s);
+        let log = &mut self.passes[h];
+        match stay {
+            Stay::Logged => log.pending.push((t.min(w1), Mark::Close)),
+            Stay::Before if t >= w0 => {
+                log.pending.push((w0, Mark::Open));
+                log.pending.push((t.min(w1), Mark::Close));
+            }
+            Stay::Before | Stay::After => {}
+        }
+    }
+
+    /// Close stays at posts and stretches of loop driving that last until
+    /// the end of the run at `end`, and merge every pass.
+    pub fn finish(&mut self, end: f64) {
+        self.advance(end);
+        for u in 0..self.posted.len() {
+            self.leave_post(u, end);
+        }
+        // A pass at the very end of the run is made, as an event would be.
+        for u in 0..self.stretches.len() {
+            self.expand(u, end, true);
+            if self.stretches[u].take().is_some() {
+                self.stretching -= 1;
+            }
+        }
+        self.peak = self.peak.max(self.buffered());
+        for log in &mut self.passes {
+            log.merge(f64::INFINITY);
+        }
+    }
+
+    /// Marks waiting to be merged, over all hotspots.
+    pub fn buffered(&self) -> usize {
+        self.passes.iter().map(|l| l.pending.len()).sum()
+    }
+
+    /// The most marks that ever waited to be merged (about an hour's worth).
+    pub fn peak_buffered(&self) -> usize {
+        self.peak.max(self.buffered())
     }
 }
 
 impl Observer for Recorder {
     fn event(&mut self, t: f64, ev: &SimEvent) {
+        self.advance(t);
         match *ev {
             SimEvent::Queued { call } => {
                 self.queue_to(t);
@@ -148,28 +684,120 @@ impl Observer for Recorder {
                 patrol,
                 waypoint,
             } => {
-                let hotspot = self.loop_hotspots[patrol as usize][waypoint as usize];
-                let is_post = self.posts[patrol as usize];
+                let (u, p) = (unit as usize, patrol as usize);
+                let hotspot = self.loops[p].hotspots[waypoint as usize];
+                let is_post = self.loops[p].post;
                 match hotspot {
-                    Some(h) if is_post => self.posted[unit as usize] = Some((h, t)),
-                    Some(h) => self.passes[h].push((t, t)),
+                    Some(h) if is_post => {
+                        self.leave_post(u, t);
+                        let stay = if t > self.horizon_s {
+                            Stay::After
+                        } else if t >= self.warmup_s {
+                            self.passes[h].pending.push((t, Mark::Open));
+                            Stay::Logged
+                        } else {
+                            Stay::Before
+                        };
+                        self.posted[u] = Some((h, t, stay));
+                    }
+                    Some(h) => self.pass(h, t),
                     None => {}
                 }
                 if waypoint == 0 && !is_post {
-                    let last = self.last_start[unit as usize];
-                    if last >= self.warmup_s && t <= self.horizon_s {
-                        self.laps[patrol as usize].push(t - last);
-                    }
-                    self.last_start[unit as usize] = t;
+                    self.lap_mark(u, p, t);
                 }
             }
-            SimEvent::PatrolLeave { unit, .. } => {
-                if let Some((h, since)) = self.posted[unit as usize].take() {
-                    self.passes[h].push((since, t));
-                }
-            }
+            SimEvent::PatrolLeave { unit, .. } => self.leave_post(unit as usize, t),
             SimEvent::Returning { .. } | SimEvent::Home { .. } | SimEvent::Rejoining { .. } => {}
         }
+    }
+
+    fn route(&mut self, t: f64, unit: u32, _route: &crate::sim::units::Route) {
+        self.advance(t);
+        self.end_stretch(unit as usize, t);
+    }
+
+    fn looping(&mut self, t: f64, unit: u32, patrol: u32, phase_s: f64) {
+        self.advance(t);
+        let u = unit as usize;
+        self.end_stretch(u, t);
+        if self.loops[patrol as usize].lap_s > 0.0 {
+            self.stretches[u] = Some(Stretch {
+                since: t,
+                patrol,
+                phase_s,
+                done: t,
+            });
+            self.stretching += 1;
+        }
+    }
+}
+
+/// A name shared by many records (a station's or a loop's, on every call its
+/// units answer): one allocation per name, not per record. It reads, prints,
+/// compares and serialises as the text itself.
+#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Label(Arc<str>);
+
+impl Label {
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for Label {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Label {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for Label {
+    fn from(s: &str) -> Label {
+        Label(Arc::from(s))
+    }
+}
+
+impl std::fmt::Debug for Label {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl std::fmt::Display for Label {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl PartialEq<str> for Label {
+    fn eq(&self, o: &str) -> bool {
+        &*self.0 == o
+    }
+}
+
+impl PartialEq<&str> for Label {
+    fn eq(&self, o: &&str) -> bool {
+        &*self.0 == *o
+    }
+}
+
+impl PartialEq<String> for Label {
+    fn eq(&self, o: &String) -> bool {
+        *self.0 == **o
+    }
+}
+
+impl Serialize for Label {
+    fn serialize<S: Serializer>(&self, ser: S) -> std::result::Result<S::Ok, S::Error> {
+        ser.serialize_str(&self.0)
     }
 }
 
@@ -187,11 +815,11 @@ pub struct CallRecord {
     /// Unit that answered.
     pub unit: u32,
     /// That unit's station.
-    pub station: String,
+    pub station: Label,
     /// `station` (a station's response unit) or `patrol` (a unit taken off its loop).
     pub unit_kind: &'static str,
     /// The loop of a patrol unit (empty for station units).
-    pub patrol: String,
+    pub patrol: Label,
     /// Dispatch time, seconds.
     pub dispatch_s: f64,
     /// Arrival on scene, seconds.
@@ -261,7 +889,7 @@ pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
 impl Stats {
     /// Statistics of some values.
     pub fn of(mut xs: Vec<f64>) -> Stats {
-        xs.sort_by(f64::total_cmp);
+        xs.sort_unstable_by(f64::total_cmp);
         let n = xs.len();
         Stats {
             n,
@@ -462,10 +1090,18 @@ impl Outcome {
     ) -> Outcome {
         let net = &scn.net;
         let specs = scn.units();
-        let kind = |u: usize| match specs.get(u).and_then(|s| s.patrol) {
-            Some(p) => ("patrol", scn.patrols[p].name.clone()),
-            None => ("station", String::new()),
-        };
+        // Each name once; every call answered by a unit shares its unit's.
+        let stations: Vec<Label> = scn.stations.iter().map(|s| Label::from(&*s.name)).collect();
+        let patrols: Vec<Label> = scn.patrols.iter().map(|p| Label::from(&*p.name)).collect();
+        let none = Label::from("");
+        let who: Vec<(&'static str, Label, Label)> = specs
+            .iter()
+            .map(|s| match s.patrol {
+                Some(p) => ("patrol", stations[s.station].clone(), patrols[p].clone()),
+                None => ("station", stations[s.station].clone(), none.clone()),
+            })
+            .collect();
+        let nobody = ("station", none.clone(), none);
         let target = scn.targets.response_s;
         let warm = scn.sim.warmup_s;
         let mut served = vec![0u32; specs.len()];
@@ -479,19 +1115,16 @@ impl Outcome {
                     served[unit as usize] += 1;
                 }
                 let response_s = rec.arrive_s[i] - c.time_s;
-                let (unit_kind, patrol) = kind(unit as usize);
+                let (unit_kind, station, patrol) = who.get(unit as usize).unwrap_or(&nobody);
                 CallRecord {
                     id: c.id,
                     time_s: c.time_s,
                     priority: c.priority,
                     node: net.ext_id[c.node.idx()],
                     unit,
-                    station: specs
-                        .get(unit as usize)
-                        .map(|s| scn.stations[s.station].name.clone())
-                        .unwrap_or_default(),
+                    station: station.clone(),
                     unit_kind,
-                    patrol,
+                    patrol: patrol.clone(),
                     dispatch_s: rec.dispatch_s[i],
                     arrive_s: rec.arrive_s[i],
                     clear_s: rec.clear_s[i],
@@ -509,12 +1142,12 @@ impl Outcome {
             .iter()
             .enumerate()
             .map(|(u, s)| {
-                let (kind, patrol) = kind(u);
+                let (kind, _, patrol) = &who[u];
                 UnitRecord {
                     unit: u as u32,
                     station: scn.stations[s.station].name.clone(),
                     kind,
-                    patrol,
+                    patrol: patrol.to_string(),
                     calls_served: served[u],
                     busy_s: rec.busy_s[u],
                     utilisation: rec.busy_s[u] / window,
@@ -587,9 +1220,10 @@ fn loop_stats(scn: &Scenario, prepared: &Prepared, rec: &Recorder) -> Vec<LoopSt
     scn.patrols
         .iter()
         .zip(&prepared.loops)
-        .zip(&rec.laps)
-        .map(|((p, plan), laps)| {
-            let within = share(laps.iter().filter(|&&l| l <= target).count(), laps.len());
+        .enumerate()
+        .map(|(i, (p, plan))| {
+            let laps = rec.laps(i);
+            let within = laps.within();
             let meets = plan.lap_s <= target
                 && (plan.is_post() || within.is_some_and(|w| w >= scn.targets.compliance));
             LoopStats {
@@ -599,38 +1233,12 @@ fn loop_stats(scn: &Scenario, prepared: &Prepared, rec: &Recorder) -> Vec<LoopSt
                 waypoints: p.waypoints.iter().map(|w| w.label.clone()).collect(),
                 rejoin: p.rejoin.name(),
                 static_lap_s: plan.lap_s,
-                laps: Stats::of(laps.clone()),
+                laps: laps.stats(),
                 laps_within_target: within,
                 meets,
             }
         })
         .collect()
-}
-
-/// Merge pass intervals and measure the gaps between them within the window.
-fn gaps(passes: &[(f64, f64)], w0: f64, w1: f64) -> (usize, Vec<f64>, f64) {
-    let mut iv: Vec<(f64, f64)> = passes
-        .iter()
-        .copied()
-        .filter(|&(a, b)| b >= w0 && a <= w1)
-        .collect();
-    iv.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
-    let mut merged: Vec<(f64, f64)> = Vec::new();
-    for (a, b) in iv {
-        match merged.last_mut() {
-            Some(last) if a <= last.1 => last.1 = last.1.max(b),
-            _ => merged.push((a, b)),
-        }
-    }
-    let gaps: Vec<f64> = merged.windows(2).map(|w| w[1].0 - w[0].1).collect();
-    let longest = match (merged.first(), merged.last()) {
-        (Some(f), Some(l)) => gaps
-            .iter()
-            .copied()
-            .fold((f.0 - w0).max(w1 - l.1).max(0.0), f64::max),
-        _ => w1 - w0,
-    };
-    (merged.len(), gaps, longest)
 }
 
 fn hotspot_stats(
@@ -639,7 +1247,6 @@ fn hotspot_stats(
     rec: &Recorder,
     presence: &[f64],
 ) -> Vec<HotspotStats> {
-    let (w0, w1) = (scn.sim.warmup_s, scn.sim.horizon_s);
     scn.hotspots
         .iter()
         .enumerate()
@@ -649,18 +1256,19 @@ fn hotspot_stats(
                 .iter()
                 .filter(|l| l.hotspots.contains(&Some(h)))
                 .count();
-            let (passes, gaps, longest) = gaps(&rec.passes[h], w0, w1);
-            let within = share(
-                gaps.iter().filter(|&&g| g <= hs.revisit_s).count(),
-                gaps.len(),
-            );
+            let PassFigures {
+                passes,
+                gaps_s,
+                gaps_within_revisit: within,
+                longest_without_s: longest,
+            } = rec.passes(h);
             HotspotStats {
                 name: hs.name.clone(),
                 kind: hs.kind.name(),
                 revisit_s: hs.revisit_s,
                 loops,
                 passes,
-                gaps_s: Stats::of(gaps),
+                gaps_s,
                 gaps_within_revisit: within,
                 longest_without_s: longest,
                 presence: presence.get(h).copied().unwrap_or(0.0),
@@ -681,28 +1289,39 @@ fn summarise(
     loops: Vec<LoopStats>,
     hotspots: Vec<HotspotStats>,
 ) -> Summary {
-    let counted: Vec<&CallRecord> = records.iter().filter(|r| r.counted).collect();
-    let n = counted.len();
-    let met = counted.iter().filter(|r| r.met_target).count();
-    let compliance = share(met, n);
-    let by_priority = (1..=scn.priorities() as u8)
-        .map(|p| {
-            let rs: Vec<&&CallRecord> = counted.iter().filter(|r| r.priority == p).collect();
-            PriorityRow {
-                priority: p,
-                calls: rs.len(),
-                compliance: share(rs.iter().filter(|r| r.met_target).count(), rs.len()),
-                response_s: Stats::of(rs.iter().map(|r| r.response_s).collect()),
-            }
-        })
-        .collect();
+    // One pass over the calls; only the values percentiles need are kept.
+    let priorities = scn.priorities();
+    let mut per_priority = vec![(0usize, 0usize, Vec::new()); priorities];
     let mut hours = vec![(0usize, 0usize, 0.0f64); 24];
-    for r in &counted {
+    let (mut response, mut travel) = (Vec::new(), Vec::new());
+    let (mut n, mut met, mut queued) = (0usize, 0usize, 0usize);
+    for r in records.iter().filter(|r| r.counted) {
+        n += 1;
+        met += usize::from(r.met_target);
+        queued += usize::from(r.queued);
+        if let Some(row) = per_priority.get_mut((r.priority as usize).wrapping_sub(1)) {
+            row.0 += 1;
+            row.1 += usize::from(r.met_target);
+            row.2.push(r.response_s);
+        }
         let h = ((r.time_s / 3600.0).floor() as i64).rem_euclid(24) as usize;
         hours[h].0 += 1;
         hours[h].1 += r.met_target as usize;
         hours[h].2 += r.response_s;
+        response.push(r.response_s);
+        travel.push(r.travel_s);
     }
+    let compliance = share(met, n);
+    let by_priority = per_priority
+        .into_iter()
+        .enumerate()
+        .map(|(i, (calls, met, rs))| PriorityRow {
+            priority: i as u8 + 1,
+            calls,
+            compliance: share(met, calls),
+            response_s: Stats::of(rs),
+        })
+        .collect();
     let by_hour = hours
         .iter()
         .enumerate()
@@ -714,13 +1333,13 @@ fn summarise(
         })
         .collect();
     let utils: Vec<f64> = units.iter().map(|u| u.utilisation).collect();
-    let waits: Vec<f64> = counted.iter().map(|r| r.wait_s).collect();
-    let queued_waits: Vec<f64> = counted
-        .iter()
-        .filter(|r| r.queued)
-        .map(|r| r.wait_s)
-        .collect();
-    let queued = queued_waits.len();
+    let waits = || records.iter().filter(|r| r.counted).map(|r| r.wait_s);
+    let queued_waits = || {
+        records
+            .iter()
+            .filter(|r| r.counted && r.queued)
+            .map(|r| r.wait_s)
+    };
     let window = scn.sim.horizon_s - scn.sim.warmup_s;
     Summary {
         scenario: scn.name.clone(),
@@ -748,8 +1367,8 @@ fn summarise(
             compliance,
             meets: compliance.is_some_and(|c| c >= scn.targets.compliance),
         },
-        response_s: Stats::of(counted.iter().map(|r| r.response_s).collect()),
-        travel_s: Stats::of(counted.iter().map(|r| r.travel_s).collect()),
+        response_s: Stats::of(response),
+        travel_s: Stats::of(travel),
         by_priority,
         by_hour,
         utilisation: Utilisation {
@@ -774,13 +1393,357 @@ fn summarise(
         queue: QueueStats {
             calls_queued: queued,
             share_queued: share(queued, n),
-            mean_wait_s: (n > 0).then(|| waits.iter().sum::<f64>() / n as f64),
-            mean_wait_if_queued_s: (!queued_waits.is_empty())
-                .then(|| queued_waits.iter().sum::<f64>() / queued_waits.len() as f64),
-            max_wait_s: waits.iter().copied().reduce(f64::max),
+            mean_wait_s: (n > 0).then(|| waits().sum::<f64>() / n as f64),
+            mean_wait_if_queued_s: (queued > 0)
+                .then(|| queued_waits().sum::<f64>() / queued as f64),
+            max_wait_s: waits().reduce(f64::max),
             max_length: rec.q_max,
             mean_length: rec.q_area / window,
         },
+    }
+}
+
+/// A small city and scripted runs for the observers' tests: the same
+/// movements told the old way (a route per loop leg and a pass event per
+/// waypoint) and the new way ([`Observer::looping`] stretches).
+#[cfg(test)]
+pub(crate) mod testkit {
+    use crate::network::build::{RawEdge, RawNetwork, RawNode};
+    use crate::network::{CoordSystem, EdgeId, Network, NodeId, RoadClass};
+    use crate::routing::Search;
+    use crate::scenario::{Patrol, Rejoin, Waypoint};
+    use crate::sim::events::{Observer, SimEvent};
+    use crate::sim::patrol::LoopPlan;
+    use crate::sim::units::{Loc, Route};
+
+    /// A one-way square 0 -> 1 -> 2 -> 3 -> 0 at (0,0), (100,0), (100,100),
+    /// (0,100), with edges of 10, 10, 15 and 15 s, and a spur 3 <-> 4 of
+    /// 1,000 s each way to (-1000,100).
+    pub fn square() -> Network {
+        let pos = [
+            [0.0, 0.0],
+            [100.0, 0.0],
+            [100.0, 100.0],
+            [0.0, 100.0],
+            [-1000.0, 100.0],
+        ];
+        let edges = [
+            (0, 1, 100.0, 10.0),
+            (1, 2, 100.0, 10.0),
+            (2, 3, 100.0, 15.0),
+            (3, 0, 100.0, 15.0),
+            (3, 4, 1000.0, 1000.0),
+            (4, 3, 1000.0, 1000.0),
+        ];
+        RawNetwork {
+            coords: CoordSystem::Planar { unit_m: 1.0 },
+            nodes: pos
+                .iter()
+                .enumerate()
+                .map(|(i, &pos)| RawNode {
+                    ext_id: i as i64,
+                    pos,
+                    weight: None,
+                })
+                .collect(),
+            edges: edges
+                .iter()
+                .map(|&(u, v, l, t)| RawEdge {
+                    u,
+                    v,
+                    length_m: Some(l),
+                    time_s: Some(t),
+                    speed_kph: None,
+                    class: RoadClass::Local,
+                })
+                .collect(),
+        }
+        .freeze(30.0)
+        .unwrap()
+    }
+
+    /// The loop through `(node, hotspot)` waypoints.
+    pub fn plan(net: &Network, waypoints: &[(u32, Option<usize>)]) -> LoopPlan {
+        let p = Patrol {
+            name: "p".into(),
+            station: 0,
+            units: 1,
+            waypoints: waypoints
+                .iter()
+                .map(|&(n, hotspot)| Waypoint {
+                    node: NodeId(n),
+                    hotspot,
+                    label: n.to_string(),
+                })
+                .collect(),
+            rejoin: Rejoin::Resume,
+            max_priority: u8::MAX,
+        };
+        LoopPlan::new(net, &mut Search::new(net.node_count()), &p)
+    }
+
+    /// The edges along a walk through `nodes`.
+    pub fn walk(net: &Network, nodes: &[u32]) -> Vec<EdgeId> {
+        nodes
+            .windows(2)
+            .map(|w| {
+                let slot = net
+                    .fwd
+                    .range(w[0])
+                    .find(|&s| net.fwd.head[s] == w[1])
+                    .expect("an edge");
+                EdgeId(slot as u32)
+            })
+            .collect()
+    }
+
+    /// Where a unit driving `plan` undisturbed since `since`, `phase_s` into
+    /// the lap then, is at `t`.
+    pub fn loop_loc(net: &Network, plan: &LoopPlan, phase_s: f64, since: f64, t: f64) -> Loc {
+        let p = plan.pos_at(plan.offset_at(phase_s, since, t));
+        let edge = plan.lap_edges[p.edge];
+        if p.rem_s > 0.0 {
+            Loc::OnEdge {
+                edge,
+                rem_s: p.rem_s,
+            }
+        } else {
+            Loc::AtNode(net.edge_to(edge))
+        }
+    }
+
+    /// One call to an observer.
+    #[derive(Clone, Debug)]
+    pub enum Call {
+        Event(SimEvent),
+        Route(u32, Route),
+        Looping(u32, u32, f64),
+    }
+
+    /// A run told as calls to observers, built unit by unit and played in
+    /// time order.
+    pub struct Script {
+        /// `(time, sequence, call)`.
+        pub calls: Vec<(f64, usize, Call)>,
+        /// Tell loop driving the old way.
+        pub old: bool,
+    }
+
+    impl Script {
+        pub fn new(old: bool) -> Script {
+            Script {
+                calls: Vec::new(),
+                old,
+            }
+        }
+
+        pub fn event(&mut self, t: f64, ev: SimEvent) {
+            self.calls.push((t, self.calls.len(), Call::Event(ev)));
+        }
+
+        pub fn route(&mut self, t: f64, unit: u32, route: Route) {
+            self.calls
+                .push((t, self.calls.len(), Call::Route(unit, route)));
+        }
+
+        /// `unit` drives loop `patrol` undisturbed from `t`, `phase_s` into
+        /// the lap, until its next drive at `until` (or, with `run_end`, until
+        /// the run ends then: a pass at `until` is made).
+        #[allow(clippy::too_many_arguments)]
+        pub fn looping(
+            &mut self,
+            net: &Network,
+            plan: &LoopPlan,
+            unit: u32,
+            patrol: u32,
+            t: f64,
+            phase_s: f64,
+            until: f64,
+            run_end: bool,
+        ) {
+            if !self.old {
+                self.calls
+                    .push((t, self.calls.len(), Call::Looping(unit, patrol, phase_s)));
+                return;
+            }
+            // The old engine: the leg under way (begun before `t`), then at
+            // each waypoint a pass and the next leg.
+            let n = plan.len();
+            let mut leg = plan
+                .wp_offset_s
+                .partition_point(|&x| x <= phase_s)
+                .saturating_sub(1);
+            let mut start = t - phase_s + plan.wp_offset_s[leg];
+            let mut at = t;
+            loop {
+                let route = Route::from_node(net, start, plan.nodes[leg], plan.legs[leg].clone());
+                let arrive = route.arrival();
+                self.route(at, unit, route);
+                if arrive > until || (arrive == until && !run_end) {
+                    break;
+                }
+                leg = (leg + 1) % n;
+                self.event(
+                    arrive,
+                    SimEvent::PatrolPass {
+                        unit,
+                        patrol,
+                        waypoint: leg as u32,
+                    },
+                );
+                start = arrive;
+                at = arrive;
+            }
+        }
+
+        /// Play the calls in time order (then in the order they were made).
+        pub fn play<O: Observer>(&self, obs: &mut O) {
+            let mut calls: Vec<&(f64, usize, Call)> = self.calls.iter().collect();
+            calls.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            for (t, _, call) in calls {
+                match call {
+                    Call::Event(ev) => obs.event(*t, ev),
+                    Call::Route(u, r) => obs.route(*t, *u, r),
+                    Call::Looping(u, p, phase) => obs.looping(*t, *u, *p, *phase),
+                }
+            }
+        }
+    }
+
+    /// The city's loops: 0 = [A (node 0), B (node 2)], a lap of 50 s;
+    /// 1 = a post at C (node 1); 2 = [C, node 3], a lap of 50 s.
+    /// Hotspots: A = 0, B = 1, C = 2.
+    pub fn loops(net: &Network) -> Vec<LoopPlan> {
+        vec![
+            plan(net, &[(0, Some(0)), (2, Some(1))]),
+            plan(net, &[(1, Some(2))]),
+            plan(net, &[(1, Some(2)), (3, None)]),
+        ]
+    }
+
+    /// Homes of the five units: four patrol units and a station unit, all
+    /// of the far station at node 4.
+    pub const HOMES: [u32; 5] = [4, 4, 4, 4, 4];
+
+    /// A run until `end`: unit 0 on loop 0 from waypoint 0, taken off it at
+    /// 1234.5 to the far node and back to B; unit 1 on loop 0 half a lap
+    /// on, undisturbed; unit 2 at the post C, away from 5000.25 to 7035.25;
+    /// unit 3 on loop 2, 10 s in, undisturbed; unit 4, the station unit,
+    /// sent to A at 3000 and home again. Calls 0, 1 and 2.
+    pub fn city_run(net: &Network, loops: &[LoopPlan], end: f64, old: bool) -> Script {
+        let mut s = Script::new(old);
+        // Unit 0.
+        let t = 1234.5;
+        s.looping(net, &loops[0], 0, 0, 0.0, 0.0, t, false);
+        let at = loop_loc(net, &loops[0], 0.0, 0.0, t);
+        // 1234.5 s in: 34.5 s into the lap, on 2 -> 3 (heading for 3).
+        let out = Route::from_loc(net, t, at, walk(net, &[3, 4]));
+        let arrive = out.arrival();
+        s.route(t, 0, out);
+        s.event(
+            t,
+            SimEvent::Dispatched {
+                call: 0,
+                unit: 0,
+                travel_s: arrive - t,
+                from_queue: false,
+            },
+        );
+        s.event(arrive, SimEvent::Arrived { call: 0, unit: 0 });
+        let clear = arrive + 50.0;
+        s.event(clear, SimEvent::Cleared { call: 0, unit: 0 });
+        s.event(
+            clear,
+            SimEvent::Rejoining {
+                unit: 0,
+                patrol: 0,
+                waypoint: 1,
+            },
+        );
+        let back = Route::from_node(net, clear, NodeId(4), walk(net, &[4, 3, 0, 1, 2]));
+        let rejoin = back.arrival();
+        s.route(clear, 0, back);
+        s.event(
+            rejoin,
+            SimEvent::PatrolPass {
+                unit: 0,
+                patrol: 0,
+                waypoint: 1,
+            },
+        );
+        s.looping(
+            net,
+            &loops[0],
+            0,
+            0,
+            rejoin,
+            loops[0].wp_offset_s[1],
+            end,
+            true,
+        );
+        // Unit 1.
+        s.looping(net, &loops[0], 1, 0, 0.0, 25.0, end, true);
+        // Unit 2, at the post.
+        s.route(0.0, 2, Route::from_node(net, 0.0, NodeId(1), Vec::new()));
+        let pass = SimEvent::PatrolPass {
+            unit: 2,
+            patrol: 1,
+            waypoint: 0,
+        };
+        s.event(0.0, pass);
+        let t = 5000.25;
+        let out = Route::from_node(net, t, NodeId(1), walk(net, &[1, 2, 3]));
+        let arrive = out.arrival();
+        s.route(t, 2, out);
+        s.event(
+            t,
+            SimEvent::PatrolLeave {
+                unit: 2,
+                patrol: 1,
+                waypoint: 0,
+            },
+        );
+        s.event(
+            t,
+            SimEvent::Dispatched {
+                call: 1,
+                unit: 2,
+                travel_s: arrive - t,
+                from_queue: false,
+            },
+        );
+        s.event(arrive, SimEvent::Arrived { call: 1, unit: 2 });
+        let clear = arrive + 2000.0;
+        s.event(clear, SimEvent::Cleared { call: 1, unit: 2 });
+        let back = Route::from_node(net, clear, NodeId(3), walk(net, &[3, 0, 1]));
+        let home = back.arrival();
+        s.route(clear, 2, back);
+        s.event(home, pass);
+        // Unit 3.
+        s.looping(net, &loops[2], 3, 2, 0.0, 10.0, end, true);
+        // Unit 4, the station unit.
+        let t = 3000.0;
+        let out = Route::from_node(net, t, NodeId(4), walk(net, &[4, 3, 0]));
+        let arrive = out.arrival();
+        s.route(t, 4, out);
+        s.event(
+            t,
+            SimEvent::Dispatched {
+                call: 2,
+                unit: 4,
+                travel_s: arrive - t,
+                from_queue: false,
+            },
+        );
+        s.event(arrive, SimEvent::Arrived { call: 2, unit: 4 });
+        let clear = arrive + 85.0;
+        s.event(clear, SimEvent::Cleared { call: 2, unit: 4 });
+        let back = Route::from_node(net, clear, NodeId(0), walk(net, &[0, 1, 2, 3, 4]));
+        let home = back.arrival();
+        s.route(clear, 4, back);
+        s.event(clear, SimEvent::Returning { unit: 4 });
+        s.event(home, SimEvent::Home { unit: 4 });
+        s
     }
 }
 
@@ -796,5 +1759,279 @@ mod tests {
         assert_eq!(percentile(&xs, 0.95), Some(10.0));
         assert_eq!(percentile(&xs, 0.0), Some(1.0));
         assert_eq!(percentile(&[], 0.5), None);
+    }
+
+    use super::testkit::{city_run, loops, square, Script};
+    use crate::sim::units::Route;
+
+    /// The recorder as it was: every pass kept, merged at the end.
+    struct Reference {
+        loops: Vec<LoopPlan>,
+        window: (f64, f64),
+        passes: Vec<Vec<(f64, f64)>>,
+        posted: Vec<Option<(usize, f64)>>,
+        last_start: Vec<f64>,
+        laps: Vec<Vec<f64>>,
+    }
+
+    impl Reference {
+        fn new(loops: &[LoopPlan], window: (f64, f64), hotspots: usize, units: usize) -> Self {
+            Reference {
+                loops: loops.to_vec(),
+                window,
+                passes: vec![Vec::new(); hotspots],
+                posted: vec![None; units],
+                last_start: vec![f64::NAN; units],
+                laps: vec![Vec::new(); loops.len()],
+            }
+        }
+
+        fn finish(&mut self, end: f64) {
+            for p in self.posted.iter_mut() {
+                if let Some((h, since)) = p.take() {
+                    self.passes[h].push((since, end));
+                }
+            }
+        }
+
+        /// `(passes, gaps, longest)` as the old code measured them.
+        fn gaps(&self, h: usize) -> (usize, Vec<f64>, f64) {
+            let (w0, w1) = self.window;
+            let mut iv: Vec<(f64, f64)> = self.passes[h]
+                .iter()
+                .copied()
+                .filter(|&(a, b)| b >= w0 && a <= w1)
+                .collect();
+            iv.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+            let mut merged: Vec<(f64, f64)> = Vec::new();
+            for (a, b) in iv {
+                match merged.last_mut() {
+                    Some(last) if a <= last.1 => last.1 = last.1.max(b),
+                    _ => merged.push((a, b)),
+                }
+            }
+            let gaps: Vec<f64> = merged.windows(2).map(|w| w[1].0 - w[0].1).collect();
+            let longest = match (merged.first(), merged.last()) {
+                (Some(f), Some(l)) => gaps
+                    .iter()
+                    .copied()
+                    .fold((f.0 - w0).max(w1 - l.1).max(0.0), f64::max),
+                _ => w1 - w0,
+            };
+            (merged.len(), gaps, longest)
+        }
+    }
+
+    impl Observer for Reference {
+        fn event(&mut self, t: f64, ev: &SimEvent) {
+            match *ev {
+                SimEvent::PatrolPass {
+                    unit,
+                    patrol,
+                    waypoint,
+                } => {
+                    let plan = &self.loops[patrol as usize];
+                    let hotspot = plan.hotspots[waypoint as usize];
+                    let is_post = plan.is_post();
+                    match hotspot {
+                        Some(h) if is_post => self.posted[unit as usize] = Some((h, t)),
+                        Some(h) => self.passes[h].push((t, t)),
+                        None => {}
+                    }
+                    if waypoint == 0 && !is_post {
+                        let last = self.last_start[unit as usize];
+                        if last >= self.window.0 && t <= self.window.1 {
+                            self.laps[patrol as usize].push(t - last);
+                        }
+                        self.last_start[unit as usize] = t;
+                    }
+                }
+                SimEvent::PatrolLeave { unit, .. } => {
+                    if let Some((h, since)) = self.posted[unit as usize].take() {
+                        self.passes[h].push((since, t));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    const REVISIT: [f64; 3] = [50.0, 60.0, 25.0];
+
+    fn record(script: &Script, loops: &[LoopPlan], window: (f64, f64), end: f64) -> Recorder {
+        let mut rec = Recorder::new(3, 5, window, loops, &REVISIT, 60.0);
+        script.play(&mut rec);
+        rec.finish(end);
+        rec
+    }
+
+    fn assert_same_stats(a: &Stats, b: &Stats, what: &str) {
+        assert_eq!(
+            (a.n, a.p50, a.p90, a.p95, a.max),
+            (b.n, b.p50, b.p90, b.p95, b.max),
+            "{what}"
+        );
+        match (a.mean, b.mean) {
+            (Some(x), Some(y)) => {
+                assert!((x - y).abs() <= 1e-9 * x.abs().max(1.0), "{what}: {x} {y}")
+            }
+            (x, y) => assert_eq!(x, y, "{what}"),
+        }
+    }
+
+    #[test]
+    fn stats_accumulator_matches_sorted_values() {
+        // Values with sub-millisecond parts, many repeated.
+        let xs: Vec<f64> = (0..5000u64)
+            .map(|i| ((i * 7919) % 613) as f64 * 0.25 + ((i * 31) % 7) as f64 * 1e-4)
+            .collect();
+        let mut acc = StatsAcc::new(100.0);
+        for &x in &xs {
+            acc.push(x);
+        }
+        let want = Stats::of(xs.clone());
+        let got = acc.stats();
+        assert_eq!((got.n, got.max), (want.n, want.max));
+        assert!((got.mean.unwrap() - want.mean.unwrap()).abs() < 1e-9);
+        for (g, w) in [
+            (got.p50, want.p50),
+            (got.p90, want.p90),
+            (got.p95, want.p95),
+        ] {
+            assert!((g.unwrap() - w.unwrap()).abs() < 1e-3, "{g:?} {w:?}");
+        }
+        let within = xs.iter().filter(|&&x| x <= 100.0).count() as f64 / xs.len() as f64;
+        assert_eq!(acc.within(), Some(within));
+        // Values that are whole milliseconds come out exactly.
+        let ys: Vec<f64> = (1..=1000).map(|i| f64::from(i % 97) * 0.5).collect();
+        let mut acc = StatsAcc::new(10.0);
+        ys.iter().for_each(|&y| acc.push(y));
+        assert_same_stats(&acc.stats(), &Stats::of(ys), "whole ms");
+        assert_eq!(StatsAcc::new(1.0).stats(), Stats::default());
+    }
+
+    #[test]
+    fn looping_stretches_record_what_per_leg_events_do() {
+        let net = square();
+        let loops = loops(&net);
+        let end = 20_000.0;
+        let old = city_run(&net, &loops, end, true);
+        let new = city_run(&net, &loops, end, false);
+        assert!(old.calls.len() > 10 * new.calls.len());
+        for window in [
+            (0.0, 20_000.0),
+            (600.0, 19_000.0),
+            (1300.0, 5010.0),
+            (5000.25, 7050.25),
+            (7100.0, 7101.0),
+        ] {
+            let mut reference = Reference::new(&loops, window, 3, 5);
+            old.play(&mut reference);
+            reference.finish(end);
+            let a = record(&old, &loops, window, end);
+            let b = record(&new, &loops, window, end);
+            for (h, revisit) in REVISIT.iter().enumerate() {
+                let what = format!("hotspot {h} in {window:?}");
+                let (passes, gaps, longest) = reference.gaps(h);
+                let within = share(gaps.iter().filter(|&g| g <= revisit).count(), gaps.len());
+                for rec in [&a, &b] {
+                    let f = rec.passes(h);
+                    assert_eq!(f.passes, passes, "{what}");
+                    assert_eq!(f.longest_without_s, longest, "{what}");
+                    assert_eq!(f.gaps_within_revisit, within, "{what}");
+                    assert_same_stats(&f.gaps_s, &Stats::of(gaps.clone()), &what);
+                }
+            }
+            for l in 0..3 {
+                let what = format!("loop {l} in {window:?}");
+                let laps = &reference.laps[l];
+                let within = share(laps.iter().filter(|&&x| x <= 60.0).count(), laps.len());
+                for rec in [&a, &b] {
+                    assert_same_stats(&rec.laps(l).stats(), &Stats::of(laps.clone()), &what);
+                    assert_eq!(rec.laps(l).within(), within, "{what}");
+                }
+            }
+            assert_eq!(a.buffered() + b.buffered(), 0);
+        }
+        // The figures worked out by hand for the whole run: unit 0 is away
+        // from A from 1200 (its last pass) to 3350 (B at 3320, then A).
+        let rec = record(&new, &loops, (0.0, end), end);
+        let laps = rec.laps(0).stats();
+        assert_eq!(laps.max, Some(2150.0));
+        // Unit 1 passes A every 50 s throughout, so A never waits longer.
+        assert_eq!(rec.passes(0).gaps_s.max, Some(50.0));
+        // B: unit 0 passes it at 1220 (its last before the call), unit 1 at
+        // 1245 and every 50 s on: gaps of 25 s, then 50 s while unit 0 is away.
+        assert_eq!(rec.passes(1).gaps_s.p50, Some(25.0));
+        // C: the post stands there except from 5000.25 to 7050.25, when
+        // loop 2 passes it (10 s in at 0: every 50 s from 40).
+        let c = rec.passes(2);
+        assert_eq!(c.gaps_s.max, Some(50.0));
+        assert_eq!(c.longest_without_s, 50.0);
+    }
+
+    #[test]
+    fn a_long_stretch_is_recorded_in_bounded_memory() {
+        // 10,000 laps of 50 s.
+        let net = square();
+        let loops = loops(&net);
+        let end = 500_000.0;
+        let window = (0.0, end);
+        let mut new = Script::new(false);
+        let mut old = Script::new(true);
+        for s in [&mut new, &mut old] {
+            s.looping(&net, &loops[0], 0, 0, 0.0, 0.0, end, true);
+            // Unrelated events for the first half; then none until the end.
+            for k in 1..250 {
+                s.event(f64::from(k) * 1000.0, SimEvent::Home { unit: 1 });
+            }
+        }
+        let mut rec = Recorder::new(0, 2, window, &loops, &REVISIT, 60.0);
+        new.play(&mut rec);
+        rec.finish(end);
+        // An hour holds 72 passes of each of A and B (73 with one at each end).
+        assert!(rec.peak_buffered() <= 2 * 73, "{}", rec.peak_buffered());
+        assert_eq!(rec.buffered(), 0);
+        // A at 50, 100, ..., 500,000: 10,000 passes, 9,999 laps of 50 s.
+        let laps = rec.laps(0);
+        assert_eq!(laps.stats().n, 9_999);
+        assert_eq!(
+            (laps.stats().mean, laps.stats().max),
+            (Some(50.0), Some(50.0))
+        );
+        assert_eq!(laps.buckets(), 1);
+        for h in 0..2 {
+            let f = rec.passes(h);
+            assert_eq!(f.passes, 10_000);
+            assert_eq!(f.gaps_s.max, Some(50.0));
+            assert_eq!(f.gaps_s.p50, Some(50.0));
+        }
+        assert_eq!(rec.passes(0).longest_without_s, 50.0);
+        // Told the old way: the same figures.
+        let b = record(&old, &loops, window, end);
+        for h in 0..3 {
+            assert_eq!(rec.passes(h), b.passes(h));
+        }
+        assert_eq!(rec.laps(0).stats(), b.laps(0).stats());
+    }
+
+    #[test]
+    fn a_stretch_ends_with_the_units_next_drive() {
+        // Passes strictly between the start of the stretch and the next
+        // drive: from 0 at waypoint 0, the drive at 100 (a pass of A is due
+        // then) leaves passes of B at 20 and 70 and of A at 50.
+        let net = square();
+        let loops = loops(&net);
+        let mut rec = Recorder::new(0, 1, (0.0, 1000.0), &loops, &REVISIT, 60.0);
+        rec.looping(0.0, 0, 0, 0.0);
+        let stay = Route::from_node(&net, 100.0, crate::network::NodeId(0), Vec::new());
+        rec.route(100.0, 0, &stay);
+        rec.finish(1000.0);
+        assert_eq!(rec.passes(0).passes, 1);
+        assert_eq!(rec.passes(1).passes, 2);
+        assert_eq!(rec.passes(1).gaps_s.max, Some(50.0));
+        assert_eq!(rec.passes(0).longest_without_s, 950.0);
+        // Waypoint 0 passed once: no lap.
+        assert!(rec.laps(0).is_empty());
     }
 }

@@ -5,18 +5,127 @@
 //! time along an edge, so the time a unit spends within the radius while
 //! crossing an edge follows exactly from where the straight edge cuts the
 //! circle; a standing unit is present for as long as it stands within the
-//! radius. Intervals of all units are merged per hotspot and measured within
-//! the window `[warmup_s, horizon_s)`.
+//! radius. A unit driving its loop undisturbed ([`Observer::looping`]) is
+//! within the radius at the same offsets into every lap, found once per loop.
+//! Intervals of all units are merged per hotspot and measured within the
+//! window `[warmup_s, horizon_s)` as the run goes: every simulated hour, each
+//! unit's intervals up to then are produced and merged, so memory does not
+//! grow with the length of the run.
 
 use crate::network::Network;
 use crate::sim::events::{Observer, SimEvent};
+use crate::sim::patrol::LoopPlan;
 use crate::sim::units::Route;
 
-/// For each edge, the hotspots whose circle it crosses and where: `(hotspot,
-/// f0, f1)` with `f` the share of the edge's length from its tail.
+/// Simulated time between checkpoints, seconds.
+const SLICE_S: f64 = 3600.0;
+
+/// The edges that cross a hotspot's circle and where: `(hotspot, f0, f1)`
+/// with `f` the share of the edge's length from its tail. A bit per edge
+/// says whether it has any, so that a drive's other edges cost one bit test;
+/// the bits counted before an edge index its cuts.
 struct EdgeCuts {
+    has: Vec<u64>,
+    /// Bits set in the words before each word of `has`.
+    rank: Vec<u32>,
+    /// Per edge with cuts, in edge order: where its cuts start (and one more).
     first: Vec<u32>,
     cuts: Vec<(u32, f64, f64)>,
+}
+
+impl EdgeCuts {
+    /// From `(edge, hotspot, f0, f1)` sorted by edge, for `m` edges.
+    fn new(m: usize, list: &[(u32, u32, f64, f64)]) -> EdgeCuts {
+        let mut has = vec![0u64; m.div_ceil(64)];
+        let mut first = Vec::new();
+        let mut last = None;
+        for (i, c) in list.iter().enumerate() {
+            if last != Some(c.0) {
+                has[c.0 as usize / 64] |= 1 << (c.0 % 64);
+                first.push(i as u32);
+                last = Some(c.0);
+            }
+        }
+        first.push(list.len() as u32);
+        let mut rank = Vec::with_capacity(has.len());
+        let mut acc = 0;
+        for w in &has {
+            rank.push(acc);
+            acc += w.count_ones();
+        }
+        EdgeCuts {
+            has,
+            rank,
+            first,
+            cuts: list.iter().map(|c| (c.1, c.2, c.3)).collect(),
+        }
+    }
+
+    #[inline]
+    fn has(&self, e: usize) -> bool {
+        self.has[e / 64] >> (e % 64) & 1 != 0
+    }
+
+    /// The cuts of edge `e` (one that [`EdgeCuts::has`] some).
+    #[inline]
+    fn of(&self, e: usize) -> &[(u32, f64, f64)] {
+        let word = self.has[e / 64] & ((1u64 << (e % 64)) - 1);
+        let k = (self.rank[e / 64] + word.count_ones()) as usize;
+        &self.cuts[self.first[k] as usize..self.first[k + 1] as usize]
+    }
+}
+
+/// For each point, the centres within `reach` of it: a grid of cells of
+/// that size over the centres.
+struct Grid {
+    lo: [f64; 2],
+    cell: f64,
+    dims: [usize; 2],
+    cells: Vec<Vec<u32>>,
+}
+
+impl Grid {
+    fn new(centres: &[[f64; 2]], reach: f64) -> Grid {
+        let mut lo = [f64::INFINITY; 2];
+        let mut hi = [f64::NEG_INFINITY; 2];
+        for c in centres {
+            for k in 0..2 {
+                lo[k] = lo[k].min(c[k]);
+                hi[k] = hi[k].max(c[k]);
+            }
+        }
+        // At most about a million cells, whatever the reach.
+        let extent = (hi[0] - lo[0]).max(hi[1] - lo[1]).max(0.0);
+        let cell = reach.max(extent / 1000.0).max(1e-6);
+        let dims = [0, 1].map(|k| ((hi[k] - lo[k]) / cell).floor() as usize + 1);
+        let mut cells = vec![Vec::new(); dims[0] * dims[1]];
+        for (h, c) in centres.iter().enumerate() {
+            let (i, j) = (((c[0] - lo[0]) / cell) as usize, ((c[1] - lo[1]) / cell) as usize);
+            cells[j * dims[0] + i].push(h as u32);
+        }
+        Grid {
+            lo,
+            cell,
+            dims,
+            cells,
+        }
+    }
+
+    /// Centres in the cells around `p` (a superset of those within reach).
+    fn around(&self, p: [f64; 2], out: &mut Vec<u32>) {
+        out.clear();
+        let (x, y) = ((p[0] - self.lo[0]) / self.cell, (p[1] - self.lo[1]) / self.cell);
+        if !(x > -2.0 && y > -2.0 && x < self.dims[0] as f64 + 1.0 && y < self.dims[1] as f64 + 1.0)
+        {
+            return;
+        }
+        let (x, y) = (x.floor() as i64, y.floor() as i64);
+        for j in (y - 1).max(0)..=(y + 1).min(self.dims[1] as i64 - 1) {
+            for i in (x - 1).max(0)..=(x + 1).min(self.dims[0] as i64 - 1) {
+                out.extend_from_slice(&self.cells[j as usize * self.dims[0] + i as usize]);
+            }
+        }
+    }
 }
 
 /// Where the segment `a -> b` lies within `r` of `c`, as shares of its length.
@@ -39,159 +148,430 @@ fn cut(a: [f64; 2], b: [f64; 2], c: [f64; 2], r: f64) -> Option<(f64, f64)> {
     (f0 < f1).then_some((f0, f1))
 }
 
+/// Where a unit is within the radius of hotspots while driving a loop: per
+/// hotspot, offsets into the lap `(hotspot, from, to)`.
+struct LapWindows {
+    lap_s: f64,
+    node0: u32,
+    windows: Vec<(u32, f64, f64)>,
+}
+
+/// How a unit moves from its `since` on.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Motion {
+    /// Standing at `node`.
+    Stand,
+    /// Driving `route` (standing at its end once it arrives).
+    Drive,
+    /// Driving loop `patrol` undisturbed, at offset 0 of a lap at `zero` (mod the lap).
+    Loop,
+}
+
+struct Track {
+    /// Intervals before this time have been produced.
+    since: f64,
+    motion: Motion,
+    node: u32,
+    /// The current drive (its buffers are reused from drive to drive).
+    route: Route,
+    patrol: u32,
+    zero: f64,
+}
+
+/// The union of one hotspot's intervals, merged as they become final.
+#[derive(Default)]
+struct Union {
+    /// Intervals not yet merged (all starting at or after those merged).
+    pending: Vec<(f64, f64)>,
+    /// The merged interval that later ones may still extend.
+    cur: Option<(f64, f64)>,
+    /// Length of the merged intervals before `cur`.
+    covered: f64,
+}
+
+impl Union {
+    fn merge(&mut self, (w0, w1): (f64, f64)) {
+        self.pending.sort_by(|a, b| a.0.total_cmp(&b.0));
+        for &(a, b) in &self.pending {
+            let (a, b) = (a.max(w0), b.min(w1));
+            if b <= a {
+                continue;
+            }
+            self.cur = match self.cur {
+                Some((ca, cb)) if a <= cb => Some((ca, cb.max(b))),
+                Some((ca, cb)) => {
+                    self.covered += cb - ca;
+                    Some((a, b))
+                }
+                None => Some((a, b)),
+            };
+        }
+        self.pending.clear();
+    }
+}
+
 /// Measures presence at hotspots from the drives of all units.
 pub struct Presence<'a> {
     net: &'a Network,
-    centres: Vec<[f64; 2]>,
-    radius_m: f64,
     edges: EdgeCuts,
-    /// Per unit: the current drive and when it started, or where it stands since when.
-    current: Vec<(Option<Route>, f64, u32)>,
-    intervals: Vec<Vec<(f64, f64)>>,
+    /// The longest time of an edge, seconds.
+    max_edge_s: f64,
+    /// `(node, hotspot)` for the nodes within the radius of a hotspot, sorted.
+    near: Vec<(u32, u32)>,
+    loops: Vec<LapWindows>,
+    units: Vec<Track>,
+    /// Units driving a loop undisturbed.
+    looping: usize,
+    hot: Vec<Union>,
     window: (f64, f64),
+    next_check: f64,
+    /// The most intervals ever waiting to be merged.
+    peak: usize,
+}
+
+/// The intervals during which a unit driving `route` from `from` to `to` is
+/// within the radius of hotspots.
+fn drive(
+    net: &Network,
+    edges: &EdgeCuts,
+    max_edge_s: f64,
+    route: &Route,
+    from: f64,
+    to: f64,
+    hot: &mut [Union],
+) {
+    let start = route.t_end.partition_point(|&x| x <= from);
+    for i in start..route.edges.len() {
+        let e = route.edges[i].idx();
+        if !edges.has(e) {
+            // Nothing here; and no edge on starts before `to` once this one
+            // ends more than the longest edge after it.
+            if route.t_end[i] > to + max_edge_s {
+                break;
+            }
+            continue;
+        }
+        let te = net.fwd.time_s[e];
+        let (s, f) = (route.t_end[i] - te, route.t_end[i]);
+        if s >= to {
+            break;
+        }
+        let (lo, hi) = (s.max(from).max(route.t0), f.min(to));
+        if te <= 0.0 || hi <= lo {
+            continue;
+        }
+        for &(h, f0, f1) in edges.of(e) {
+            let (a, b) = ((s + f0 * te).max(lo), (s + f1 * te).min(hi));
+            if b > a {
+                hot[h as usize].pending.push((a, b));
+            }
+        }
+    }
+}
+
+/// The same for a unit driving a loop undisturbed, at offset 0 at `zero`.
+fn drive_loop(lw: &LapWindows, zero: f64, from: f64, to: f64, hot: &mut [Union]) {
+    if to <= from || lw.windows.is_empty() {
+        return;
+    }
+    let lap = lw.lap_s;
+    // The lap under way at `from` (one earlier, against rounding).
+    let mut k = (((from - zero) / lap).floor() - 1.0).max(0.0) as u64;
+    loop {
+        let base = zero + k as f64 * lap;
+        if base >= to {
+            break;
+        }
+        for &(h, x0, x1) in &lw.windows {
+            let (a, b) = ((base + x0).max(from), (base + x1).min(to));
+            if b > a {
+                hot[h as usize].pending.push((a, b));
+            }
+        }
+        k += 1;
+    }
 }
 
 impl<'a> Presence<'a> {
     /// Watch `homes.len()` units standing at `homes` at time 0, for hotspots
-    /// at `centres` (nodes), within `radius_m`, measured over `window`.
+    /// at `hotspot_nodes`, within `radius_m`, measured over `window`; units
+    /// may drive the given loops.
     pub fn new(
         net: &'a Network,
         hotspot_nodes: &[u32],
         homes: &[u32],
+        loops: &[LoopPlan],
         radius_m: f64,
         window: (f64, f64),
     ) -> Presence<'a> {
         let centres: Vec<[f64; 2]> = hotspot_nodes.iter().map(|&v| net.xy[v as usize]).collect();
         let m = net.edge_count();
-        let max_len = net.edge_len_m.iter().copied().fold(0.0, f64::max);
-        let mut per_edge: Vec<Vec<(u32, f64, f64)>> = Vec::new();
-        per_edge.resize_with(m, Vec::new);
+        // The longest edge, as the straight segment between its ends.
+        let chord = |slot: usize, a: [f64; 2]| {
+            let b = net.xy[net.fwd.head[slot] as usize];
+            ((b[0] - a[0]).powi(2) + (b[1] - a[1]).powi(2)).sqrt()
+        };
+        let max_len = if centres.is_empty() {
+            0.0
+        } else {
+            (0..net.node_count())
+                .flat_map(|v| net.fwd.range(v as u32).map(move |s| (s, v)))
+                .map(|(s, v)| chord(s, net.xy[v]))
+                .fold(0.0, f64::max)
+        };
+        // A segment of length L within r of a centre has its midpoint within
+        // r + L/2 of it: look for centres that near the midpoint of each edge.
+        let reach = radius_m + max_len / 2.0 + 1.0;
+        let mut near: Vec<(u32, u32)> = Vec::new();
+        let mut cuts = Vec::new();
         if !centres.is_empty() {
-            let snapper = crate::network::snap::Snapper::new(net);
-            for (h, &c) in centres.iter().enumerate() {
-                // A segment that enters the circle has an end within r + L/2 of it.
-                for v in snapper.within_m(c, radius_m + max_len / 2.0 + 1.0) {
-                    for slot in net.fwd.range(v.0) {
-                        let (a, b) = (net.xy[v.idx()], net.xy[net.fwd.head[slot] as usize]);
+            let grid = Grid::new(&centres, reach);
+            let mut around = Vec::new();
+            for (v, &a) in net.xy.iter().enumerate() {
+                let v = v as u32;
+                grid.around(a, &mut around);
+                for &h in &around {
+                    let c = centres[h as usize];
+                    if (a[0] - c[0]).powi(2) + (a[1] - c[1]).powi(2) <= radius_m * radius_m {
+                        near.push((v, h));
+                    }
+                }
+                for slot in net.fwd.range(v) {
+                    let b = net.xy[net.fwd.head[slot] as usize];
+                    let mid = [(a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0];
+                    let half = chord(slot, a) / 2.0;
+                    let within = radius_m + half + 1.0;
+                    grid.around(mid, &mut around);
+                    around.sort_unstable();
+                    for &h in &around {
+                        let c = centres[h as usize];
+                        if (mid[0] - c[0]).powi(2) + (mid[1] - c[1]).powi(2) > within * within {
+                            continue;
+                        }
                         if let Some((f0, f1)) = cut(a, b, c, radius_m) {
-                            per_edge[slot].push((h as u32, f0, f1));
+                            cuts.push((slot as u32, h, f0, f1));
                         }
                     }
                 }
             }
         }
-        let mut first = Vec::with_capacity(m + 1);
-        let mut cuts = Vec::new();
-        first.push(0);
-        for list in per_edge {
-            cuts.extend(list);
-            first.push(cuts.len() as u32);
-        }
+        let edges = EdgeCuts::new(m, &cuts);
+        let loops = loops
+            .iter()
+            .map(|plan| {
+                let mut windows: Vec<(u32, f64, f64)> = Vec::new();
+                for (j, &e) in plan.lap_edges.iter().enumerate() {
+                    let e = e.idx();
+                    let te = net.fwd.time_s[e];
+                    if te <= 0.0 {
+                        continue;
+                    }
+                    // The edge is entered where the one before it ends (so
+                    // that a window running on across a node is one window).
+                    let s = if j == 0 { 0.0 } else { plan.lap_end_s[j - 1] };
+                    if !edges.has(e) {
+                        continue;
+                    }
+                    for &(h, f0, f1) in edges.of(e) {
+                        windows.push((h, s + f0 * te, s + f1 * te));
+                    }
+                }
+                // One window per visit: merge the overlapping and touching.
+                windows.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+                let mut merged: Vec<(u32, f64, f64)> = Vec::with_capacity(windows.len());
+                for w in windows {
+                    match merged.last_mut() {
+                        Some(m) if m.0 == w.0 && w.1 <= m.2 => m.2 = m.2.max(w.2),
+                        _ => merged.push(w),
+                    }
+                }
+                let windows = merged;
+                LapWindows {
+                    lap_s: plan.lap_s,
+                    node0: plan.nodes.first().map_or(0, |v| v.0),
+                    windows,
+                }
+            })
+            .collect();
+        let empty = Route {
+            t0: 0.0,
+            start: None,
+            edges: Vec::new(),
+            t_end: Vec::new(),
+            dest: crate::network::NodeId(0),
+        };
         Presence {
             net,
-            radius_m,
-            intervals: vec![Vec::new(); centres.len()],
-            centres,
-            edges: EdgeCuts { first, cuts },
-            current: homes.iter().map(|&h| (None, 0.0, h)).collect(),
+            edges,
+            max_edge_s: net.fwd.time_s.iter().copied().fold(0.0, f64::max),
+            near,
+            loops,
+            units: homes
+                .iter()
+                .map(|&h| Track {
+                    since: 0.0,
+                    motion: Motion::Stand,
+                    node: h,
+                    route: empty.clone(),
+                    patrol: 0,
+                    zero: 0.0,
+                })
+                .collect(),
+            looping: 0,
+            hot: (0..centres.len()).map(|_| Union::default()).collect(),
             window,
+            next_check: SLICE_S,
+            peak: 0,
         }
     }
 
-    fn stand(&mut self, node: u32, from: f64, to: f64) {
-        if to <= from {
+    /// Produce unit `u`'s intervals up to `t`.
+    fn flush(&mut self, u: usize, t: f64) {
+        let tr = &mut self.units[u];
+        if t <= tr.since {
             return;
         }
-        let p = self.net.xy[node as usize];
-        for (h, c) in self.centres.iter().enumerate() {
-            let d2 = (p[0] - c[0]).powi(2) + (p[1] - c[1]).powi(2);
-            if d2 <= self.radius_m * self.radius_m {
-                self.intervals[h].push((from, to));
-            }
-        }
-    }
-
-    fn drive(&mut self, route: &Route, from: f64, to: f64) {
-        let start = route.t_end.partition_point(|&x| x <= from);
-        for i in start..route.edges.len() {
-            let e = route.edges[i].idx();
-            let te = self.net.fwd.time_s[e];
-            let (s, f) = (route.t_end[i] - te, route.t_end[i]);
-            if s >= to {
-                break;
-            }
-            let (lo, hi) = (s.max(from).max(route.t0), f.min(to));
-            if te <= 0.0 || hi <= lo {
-                continue;
-            }
-            let r = self.edges.first[e] as usize..self.edges.first[e + 1] as usize;
-            for &(h, f0, f1) in &self.edges.cuts[r] {
-                let (a, b) = ((s + f0 * te).max(lo), (s + f1 * te).min(hi));
-                if b > a {
-                    self.intervals[h as usize].push((a, b));
+        let stand = |hot: &mut [Union], node: u32, from: f64| {
+            if t > from {
+                let i = self.near.partition_point(|x| x.0 < node);
+                for &(_, h) in self.near[i..].iter().take_while(|x| x.0 == node) {
+                    hot[h as usize].pending.push((from, t));
                 }
             }
+        };
+        match tr.motion {
+            Motion::Stand => stand(&mut self.hot, tr.node, tr.since),
+            Motion::Drive => {
+                let end = tr.route.arrival();
+                drive(
+                    self.net,
+                    &self.edges,
+                    self.max_edge_s,
+                    &tr.route,
+                    tr.since,
+                    t.min(end),
+                    &mut self.hot,
+                );
+                stand(&mut self.hot, tr.route.dest.0, end.max(tr.since));
+                if t >= end {
+                    tr.motion = Motion::Stand;
+                    tr.node = tr.route.dest.0;
+                }
+            }
+            Motion::Loop => drive_loop(
+                &self.loops[tr.patrol as usize],
+                tr.zero,
+                tr.since,
+                t,
+                &mut self.hot,
+            ),
+        }
+        tr.since = t;
+    }
+
+    /// Every unit's intervals before `t` are produced: merge them.
+    fn checkpoint(&mut self, t: f64) {
+        for u in 0..self.units.len() {
+            self.flush(u, t);
+        }
+        self.peak = self.peak.max(self.buffered());
+        for h in &mut self.hot {
+            h.merge(self.window);
         }
     }
 
-    /// Close every unit's last drive or stand at `t`.
-    fn flush(&mut self, unit: usize, t: f64) {
-        let (route, since, node) = std::mem::replace(&mut self.current[unit], (None, t, 0));
-        match route {
-            Some(r) => {
-                let end = r.arrival();
-                self.drive(&r, since, t.min(end));
-                self.stand(r.dest.0, end.max(since), t);
-                self.current[unit].2 = r.dest.0;
-            }
-            None => {
-                self.stand(node, since, t);
-                self.current[unit].2 = node;
+    /// Pass every checkpoint up to `t` (called before anything at `t`).
+    #[inline]
+    fn advance(&mut self, t: f64) {
+        if t >= self.next_check {
+            self.checkpoints(t);
+        }
+    }
+
+    #[cold]
+    fn checkpoints(&mut self, t: f64) {
+        while self.next_check <= t {
+            self.checkpoint(self.next_check);
+            if self.looping == 0 {
+                // Nothing grows with time: skip the idle slices.
+                self.next_check = self.next_check.max(((t / SLICE_S).floor() + 1.0) * SLICE_S);
+            } else {
+                self.next_check += SLICE_S;
             }
         }
+    }
+
+    /// A unit starts something new at `t`.
+    fn start(&mut self, t: f64, unit: u32) -> &mut Track {
+        self.advance(t);
+        self.flush(unit as usize, t);
+        let tr = &mut self.units[unit as usize];
+        if tr.motion == Motion::Loop {
+            self.looping -= 1;
+        }
+        tr.since = t;
+        tr
+    }
+
+    /// Intervals waiting to be merged, over all hotspots.
+    pub fn buffered(&self) -> usize {
+        self.hot.iter().map(|h| h.pending.len()).sum()
+    }
+
+    /// The most intervals that ever waited to be merged (about an hour's worth).
+    pub fn peak_buffered(&self) -> usize {
+        self.peak.max(self.buffered())
     }
 
     /// The share of the window during which each hotspot had a unit within the radius.
     pub fn finish(mut self, end: f64) -> Vec<f64> {
-        for u in 0..self.current.len() {
-            self.flush(u, end.max(self.window.1));
-        }
+        let end = end.max(self.window.1);
+        self.advance(end);
+        self.checkpoint(end);
         let (w0, w1) = self.window;
-        self.intervals
-            .iter_mut()
-            .map(|iv| {
-                iv.sort_by(|a, b| a.0.total_cmp(&b.0));
-                let mut covered = 0.0;
-                let mut cur: Option<(f64, f64)> = None;
-                for &(a, b) in iv.iter() {
-                    let (a, b) = (a.max(w0), b.min(w1));
-                    if b <= a {
-                        continue;
-                    }
-                    cur = match cur {
-                        Some((ca, cb)) if a <= cb => Some((ca, cb.max(b))),
-                        Some((ca, cb)) => {
-                            covered += cb - ca;
-                            Some((a, b))
-                        }
-                        None => Some((a, b)),
-                    };
-                }
-                if let Some((ca, cb)) = cur {
-                    covered += cb - ca;
-                }
-                covered / (w1 - w0)
+        self.hot
+            .iter()
+            .map(|h| {
+                let last = h.cur.map_or(0.0, |(ca, cb)| cb - ca);
+                (h.covered + last) / (w1 - w0)
             })
             .collect()
     }
 }
 
 impl Observer for Presence<'_> {
-    fn event(&mut self, _: f64, _: &SimEvent) {}
+    fn event(&mut self, t: f64, _: &SimEvent) {
+        self.advance(t);
+    }
 
     fn route(&mut self, t: f64, unit: u32, route: &Route) {
-        self.flush(unit as usize, t);
-        self.current[unit as usize] = (Some(route.clone()), t, 0);
+        let tr = self.start(t, unit);
+        tr.motion = Motion::Drive;
+        let r = &mut tr.route;
+        r.t0 = route.t0;
+        r.start = route.start;
+        r.dest = route.dest;
+        r.edges.clear();
+        r.edges.extend_from_slice(&route.edges);
+        r.t_end.clear();
+        r.t_end.extend_from_slice(&route.t_end);
+    }
+
+    fn looping(&mut self, t: f64, unit: u32, patrol: u32, phase_s: f64) {
+        let (lap_s, node0) = {
+            let lw = &self.loops[patrol as usize];
+            (lw.lap_s, lw.node0)
+        };
+        let tr = self.start(t, unit);
+        if lap_s > 0.0 {
+            tr.motion = Motion::Loop;
+            tr.patrol = patrol;
+            tr.zero = t - phase_s;
+            self.looping += 1;
+        } else {
+            tr.motion = Motion::Stand;
+            tr.node = node0;
+        }
     }
 }
 
@@ -213,5 +593,192 @@ mod tests {
         );
         // Passing by.
         assert_eq!(cut([0.0, 6.0], [20.0, 6.0], [10.0, 0.0], 5.0), None);
+    }
+
+    use crate::metrics::testkit::{city_run, loops, square, Script, HOMES};
+    use crate::sim::patrol::LoopPlan;
+
+    /// Presence as it was measured: every interval kept, merged at the end.
+    struct Reference<'a> {
+        net: &'a Network,
+        centres: Vec<[f64; 2]>,
+        radius_m: f64,
+        current: Vec<(Option<Route>, f64, u32)>,
+        intervals: Vec<Vec<(f64, f64)>>,
+    }
+
+    impl<'a> Reference<'a> {
+        fn new(net: &'a Network, hotspots: &[u32], radius_m: f64) -> Self {
+            Reference {
+                net,
+                centres: hotspots.iter().map(|&v| net.xy[v as usize]).collect(),
+                radius_m,
+                current: HOMES.iter().map(|&h| (None, 0.0, h)).collect(),
+                intervals: vec![Vec::new(); hotspots.len()],
+            }
+        }
+
+        fn flush(&mut self, unit: usize, t: f64) {
+            let (route, since, node) = std::mem::replace(&mut self.current[unit], (None, t, 0));
+            let (node, stand_from) = match route {
+                Some(r) => {
+                    let end = r.arrival();
+                    for (i, &e) in r.edges.iter().enumerate() {
+                        let te = self.net.edge_time(e);
+                        let (s, f) = (r.t_end[i] - te, r.t_end[i]);
+                        let (lo, hi) = (s.max(since).max(r.t0), f.min(t.min(end)));
+                        if te <= 0.0 || hi <= lo {
+                            continue;
+                        }
+                        let a = self.net.xy[self.net.edge_tail(e).idx()];
+                        let b = self.net.xy[self.net.edge_to(e).idx()];
+                        for (h, &c) in self.centres.iter().enumerate() {
+                            if let Some((f0, f1)) = cut(a, b, c, self.radius_m) {
+                                let (x, y) = ((s + f0 * te).max(lo), (s + f1 * te).min(hi));
+                                if y > x {
+                                    self.intervals[h].push((x, y));
+                                }
+                            }
+                        }
+                    }
+                    (r.dest.0, end.max(since))
+                }
+                None => (node, since),
+            };
+            let p = self.net.xy[node as usize];
+            for (h, c) in self.centres.iter().enumerate() {
+                let d2 = (p[0] - c[0]).powi(2) + (p[1] - c[1]).powi(2);
+                if d2 <= self.radius_m * self.radius_m && t > stand_from {
+                    self.intervals[h].push((stand_from, t));
+                }
+            }
+            self.current[unit].2 = node;
+        }
+
+        fn finish(mut self, end: f64, (w0, w1): (f64, f64)) -> Vec<f64> {
+            for u in 0..self.current.len() {
+                self.flush(u, end.max(w1));
+            }
+            self.intervals
+                .iter_mut()
+                .map(|iv| {
+                    iv.sort_by(|a, b| a.0.total_cmp(&b.0));
+                    let mut covered = 0.0;
+                    let mut cur: Option<(f64, f64)> = None;
+                    for &(a, b) in iv.iter() {
+                        let (a, b) = (a.max(w0), b.min(w1));
+                        if b <= a {
+                            continue;
+                        }
+                        cur = match cur {
+                            Some((ca, cb)) if a <= cb => Some((ca, cb.max(b))),
+                            Some((ca, cb)) => {
+                                covered += cb - ca;
+                                Some((a, b))
+                            }
+                            None => Some((a, b)),
+                        };
+                    }
+                    if let Some((ca, cb)) = cur {
+                        covered += cb - ca;
+                    }
+                    covered / (w1 - w0)
+                })
+                .collect()
+        }
+    }
+
+    impl Observer for Reference<'_> {
+        fn event(&mut self, _: f64, _: &SimEvent) {}
+
+        fn route(&mut self, t: f64, unit: u32, route: &Route) {
+            self.flush(unit as usize, t);
+            self.current[unit as usize] = (Some(route.clone()), t, 0);
+        }
+    }
+
+    /// Hotspots A, B, C of the test city, and one on the spur.
+    const HOTSPOTS: [u32; 4] = [0, 2, 1, 4];
+
+    fn measure(
+        net: &Network,
+        loops: &[LoopPlan],
+        script: &Script,
+        radius_m: f64,
+        window: (f64, f64),
+        end: f64,
+    ) -> Vec<f64> {
+        let mut p = Presence::new(net, &HOTSPOTS, &HOMES, loops, radius_m, window);
+        script.play(&mut p);
+        p.finish(end)
+    }
+
+    #[test]
+    fn looping_stretches_give_the_presence_of_per_leg_drives() {
+        let net = square();
+        let loops = loops(&net);
+        let end = 20_000.0;
+        let old = city_run(&net, &loops, end, true);
+        let new = city_run(&net, &loops, end, false);
+        for radius in [20.0, 50.0, 70.0, 150.0, 600.0] {
+            for window in [
+                (0.0, 20_000.0),
+                (600.0, 19_000.0),
+                (5000.0, 7100.0),
+                (12.3, 45.6),
+            ] {
+                let mut reference = Reference::new(&net, &HOTSPOTS, radius);
+                old.play(&mut reference);
+                let want = reference.finish(end, window);
+                let a = measure(&net, &loops, &old, radius, window, end);
+                let b = measure(&net, &loops, &new, radius, window, end);
+                // The per-leg drives give exactly what they always gave.
+                assert_eq!(a, want, "radius {radius}, window {window:?}");
+                for h in 0..HOTSPOTS.len() {
+                    assert!(
+                        (b[h] - want[h]).abs() <= 1e-9 * want[h].max(1e-3),
+                        "radius {radius}, window {window:?}, hotspot {h}: {} vs {}",
+                        b[h],
+                        want[h]
+                    );
+                }
+            }
+        }
+        // The spur's end (radius 20 m, 20 s of the 1 m/s spur): the station
+        // unit stands there but from 3020 (20 s after leaving for A) to 5115
+        // (20 s before it is home): 2,095 s away of 20,000. (Unit 0 comes
+        // by from 2215 to 2305, while the station unit is there.)
+        let p = measure(&net, &loops, &new, 20.0, (0.0, end), end);
+        assert!((p[3] - (1.0 - 2095.0 / end)).abs() < 1e-12, "{}", p[3]);
+    }
+
+    #[test]
+    fn a_long_stretch_is_measured_in_bounded_memory() {
+        let net = square();
+        let loops = loops(&net);
+        let end = 500_000.0;
+        let window = (100.0, end);
+        let mut new = Script::new(false);
+        let mut old = Script::new(true);
+        for s in [&mut new, &mut old] {
+            s.looping(&net, &loops[0], 0, 0, 0.0, 0.0, end, true);
+            // Unrelated events for the first half; then none until the end.
+            for k in 1..250 {
+                s.event(f64::from(k) * 1000.0, SimEvent::Home { unit: 1 });
+            }
+        }
+        let mut p = Presence::new(&net, &HOTSPOTS, &HOMES, &loops, 50.0, window);
+        new.play(&mut p);
+        // An hour holds 72 laps, each with one window at B, one at C (node 1,
+        // passed on the way) and two at A (as it ends a lap and as it begins
+        // the next), and one more of each where the hour cuts one in two.
+        assert!(p.peak_buffered() <= 4 * 73, "{}", p.peak_buffered());
+        let got = p.finish(end);
+        let want = measure(&net, &loops, &old, 50.0, window, end);
+        // Within 50 m of A 12.5 s of every 50 s lap (likewise B).
+        for h in 0..2 {
+            assert!((got[h] - 0.25).abs() < 1e-9, "{}", got[h]);
+            assert!((got[h] - want[h]).abs() < 1e-9, "{} vs {}", got[h], want[h]);
+        }
     }
 }

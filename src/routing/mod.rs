@@ -8,12 +8,15 @@
 //! stops whenever the caller says so. [`Tree`] is a complete shortest-path tree
 //! kept for repeated lookups (a station's "way home" from every node).
 //! Times are exact `f64` seconds ordered with `total_cmp`; ties between equal
-//! times settle the lower node index first.
+//! times settle the lower node index first. [`ch`] holds contraction
+//! hierarchies for exact integer-weight queries that settle a few hundred nodes.
+
+pub mod ch;
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-use crate::network::{Csr, EdgeId, Network, NodeId};
+use crate::network::{Csr, EdgeId, Network, NodeId, Weight};
 
 /// Which adjacency a search follows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,27 +38,71 @@ pub enum Step {
 
 const NONE: u32 = u32::MAX;
 
+/// A search key: what a search adds up along edges.
+pub trait Key: Copy + PartialOrd + std::fmt::Debug {
+    /// The key of no distance.
+    const ZERO: Self;
+    /// The key of slot `s` of `csr`.
+    fn of(csr: &Csr, s: usize) -> Self;
+    /// Sum of two keys.
+    fn add(self, o: Self) -> Self;
+    /// Total order (for `f64`, `total_cmp`).
+    fn cmp_key(&self, o: &Self) -> Ordering;
+}
+
+impl Key for f64 {
+    const ZERO: f64 = 0.0;
+    #[inline]
+    fn of(csr: &Csr, s: usize) -> f64 {
+        csr.time_s[s]
+    }
+    #[inline]
+    fn add(self, o: f64) -> f64 {
+        self + o
+    }
+    #[inline]
+    fn cmp_key(&self, o: &f64) -> Ordering {
+        self.total_cmp(o)
+    }
+}
+
+impl Key for Weight {
+    const ZERO: Weight = 0;
+    #[inline]
+    fn of(csr: &Csr, s: usize) -> Weight {
+        csr.w[s]
+    }
+    #[inline]
+    fn add(self, o: Weight) -> Weight {
+        self + o
+    }
+    #[inline]
+    fn cmp_key(&self, o: &Weight) -> Ordering {
+        self.cmp(o)
+    }
+}
+
 #[derive(Clone, Copy, Debug)]
-struct Item {
-    d: f64,
+struct Item<K> {
+    d: K,
     v: u32,
 }
 
-impl PartialEq for Item {
+impl<K: Key> PartialEq for Item<K> {
     fn eq(&self, o: &Self) -> bool {
         self.cmp(o) == Ordering::Equal
     }
 }
-impl Eq for Item {}
-impl PartialOrd for Item {
+impl<K: Key> Eq for Item<K> {}
+impl<K: Key> PartialOrd for Item<K> {
     fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
         Some(self.cmp(o))
     }
 }
-impl Ord for Item {
+impl<K: Key> Ord for Item<K> {
     // Min-heap on (d, v).
     fn cmp(&self, o: &Self) -> Ordering {
-        o.d.total_cmp(&self.d).then(o.v.cmp(&self.v))
+        o.d.cmp_key(&self.d).then(o.v.cmp(&self.v))
     }
 }
 
@@ -78,24 +125,30 @@ fn walk_path(net: &Network, pred: &[u32], dir: Direction, v: NodeId) -> Vec<Edge
     out
 }
 
-/// A reusable Dijkstra search space for one network.
+/// A reusable Dijkstra search space for one network, over keys `K`.
 #[derive(Clone, Debug)]
-pub struct Search {
-    dist: Vec<f64>,
+pub struct Dijkstra<K> {
+    dist: Vec<K>,
     pred: Vec<u32>,
     reached: Vec<u32>,
     settled: Vec<u32>,
     gen: u32,
-    heap: BinaryHeap<Item>,
+    heap: BinaryHeap<Item<K>>,
     dir: Direction,
     settled_count: usize,
 }
 
-impl Search {
+/// Dijkstra on travel times in seconds (`f64`): for analyses.
+pub type Search = Dijkstra<f64>;
+
+/// Dijkstra on exact integer [`Weight`]s: the plain reference router.
+pub type WeightSearch = Dijkstra<Weight>;
+
+impl<K: Key> Dijkstra<K> {
     /// Buffers for a network of `n` nodes.
-    pub fn new(n: usize) -> Search {
-        Search {
-            dist: vec![f64::INFINITY; n],
+    pub fn new(n: usize) -> Self {
+        Dijkstra {
+            dist: vec![K::ZERO; n],
             pred: vec![NONE; n],
             reached: vec![0; n],
             settled: vec![0; n],
@@ -120,9 +173,9 @@ impl Search {
     }
 
     /// Add a source with a start offset (seconds already spent getting there).
-    pub fn add_source(&mut self, v: NodeId, offset_s: f64) {
+    pub fn add_source(&mut self, v: NodeId, offset_s: K) {
         let i = v.idx();
-        if self.reached[i] != self.gen || offset_s < self.dist[i] {
+        if self.reached[i] != self.gen || offset_s.cmp_key(&self.dist[i]) == Ordering::Less {
             self.reached[i] = self.gen;
             self.dist[i] = offset_s;
             self.pred[i] = NONE;
@@ -135,7 +188,7 @@ impl Search {
 
     /// Settle nodes in order of time, calling `on_settle(node, time)` for each,
     /// until it returns [`Step::Stop`] or every reachable node is settled.
-    pub fn run(&mut self, net: &Network, mut on_settle: impl FnMut(NodeId, f64) -> Step) {
+    pub fn run(&mut self, net: &Network, mut on_settle: impl FnMut(NodeId, K) -> Step) {
         let csr: &Csr = match self.dir {
             Direction::Forward => &net.fwd,
             Direction::Backward => &net.bwd,
@@ -152,8 +205,8 @@ impl Search {
             }
             for s in csr.range(v) {
                 let w = csr.head[s] as usize;
-                let nd = d + csr.time_s[s];
-                if self.reached[w] != self.gen || nd < self.dist[w] {
+                let nd = d.add(K::of(csr, s));
+                if self.reached[w] != self.gen || nd.cmp_key(&self.dist[w]) == Ordering::Less {
                     self.reached[w] = self.gen;
                     self.dist[w] = nd;
                     self.pred[w] = csr.edge[s];
@@ -164,7 +217,7 @@ impl Search {
     }
 
     /// Run until `target` is settled; its time, or `None` if unreachable.
-    pub fn run_to(&mut self, net: &Network, target: NodeId) -> Option<f64> {
+    pub fn run_to(&mut self, net: &Network, target: NodeId) -> Option<K> {
         self.run(net, |v, _| {
             if v == target {
                 Step::Stop
@@ -177,7 +230,7 @@ impl Search {
 
     /// Time of a settled node.
     #[inline]
-    pub fn settled_time(&self, v: NodeId) -> Option<f64> {
+    pub fn settled_time(&self, v: NodeId) -> Option<K> {
         (self.settled[v.idx()] == self.gen).then(|| self.dist[v.idx()])
     }
 
@@ -192,6 +245,7 @@ impl Search {
         walk_path(net, &self.pred, self.dir, v)
     }
 }
+
 
 /// A complete shortest-path tree, kept for repeated lookups.
 #[derive(Clone, Debug)]

@@ -356,6 +356,23 @@ pub struct DispatchSection {
     /// Time from the call to the moment it can be dispatched, seconds. Default 60.
     #[serde(default = "default_handling")]
     pub call_handling_s: f64,
+    /// How travel times are found: `"ch"` (default; contraction hierarchies,
+    /// preprocessed once per network and cached beside it) or `"dijkstra"`
+    /// (plain Dijkstra searches; the reference, slower on large cities).
+    /// Both give identical results.
+    #[serde(default)]
+    pub router: RouterKind,
+}
+
+/// `dispatch.router`: which shortest-path engine answers the simulation's queries.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RouterKind {
+    /// Contraction hierarchies with bucket-based nearest-unit queries.
+    #[default]
+    Ch,
+    /// Plain Dijkstra: one bounded search per query.
+    Dijkstra,
 }
 
 fn default_handling() -> f64 {
@@ -366,6 +383,7 @@ impl Default for DispatchSection {
     fn default() -> Self {
         DispatchSection {
             call_handling_s: default_handling(),
+            router: RouterKind::Ch,
         }
     }
 }

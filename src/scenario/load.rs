@@ -28,7 +28,19 @@ const MAX_UNITS: u64 = 100_000;
 pub fn from_path(path: &Path) -> Result<Scenario> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::read(path, e))?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    from_str(&text, path, &base)
+    let mut scn = from_str(&text, path, &base)?;
+    if scn.ch_cache.is_none() {
+        // A synthetic city: its routing preprocessing is cached beside the scenario.
+        scn.ch_cache = Some(ch_cache_beside(path));
+    }
+    Ok(scn)
+}
+
+/// The routing cache file beside a source file: `<file>.patrolsim-ch`.
+pub fn ch_cache_beside(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".patrolsim-ch");
+    PathBuf::from(name)
 }
 
 /// Load the embedded default scenario.
@@ -551,6 +563,11 @@ pub fn resolve(file: ScenarioFile, path: &Path, base: &Path) -> Result<Scenario>
         },
         service: service.clone(),
         call_handling_s: file.dispatch.call_handling_s,
+        router: file.dispatch.router,
+        ch_cache: match (&file.network.osm, &file.network.edges) {
+            (Some(f), _) | (None, Some(f)) => Some(ch_cache_beside(&base.join(f))),
+            (None, None) => None,
+        },
         targets: file.targets.clone(),
         sim: file.simulation.clone(),
         file,

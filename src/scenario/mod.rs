@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use crate::demand::Demand;
 use crate::network::{Network, NodeId};
-pub use file::{HotspotKind, Rejoin, ScenarioFile, ServiceDist, SimulationSection, TargetsSection};
+pub use file::{HotspotKind, Rejoin, RouterKind, ScenarioFile, ServiceDist, SimulationSection, TargetsSection};
 
 /// The scenario shipped with patrolsim and run by `patrolsim demo`.
 pub const DEFAULT_SCENARIO: &str = include_str!("../../scenarios/default.toml");
@@ -109,6 +109,12 @@ pub struct Scenario {
     pub service: Vec<ServiceDist>,
     /// Call to dispatchable, seconds.
     pub call_handling_s: f64,
+    /// Which router answers the simulation's shortest-path queries.
+    pub router: RouterKind,
+    /// Where the network's routing preprocessing is cached (beside the
+    /// network's source file, or the scenario file for a synthetic city);
+    /// `None`: kept in memory only.
+    pub ch_cache: Option<PathBuf>,
     /// Targets.
     pub targets: TargetsSection,
     /// Horizon, warm-up, seed.

@@ -11,40 +11,39 @@ use std::collections::BTreeSet;
 
 use rayon::prelude::*;
 
-use super::dispatch::{Choice, Dispatcher};
+use super::dispatch::{Avail, Choice, Class, FastIndex, Router, RouterKind, View};
 use super::events::{Observer, SimEvent};
 use super::patrol::LoopPlan;
 use super::queue::EventQueue;
 use super::units::{Loc, Route, Unit, UnitState};
 use crate::demand::Call;
 use crate::error::{Error, Result};
-use crate::network::Network;
-use crate::routing::{Direction, Search, Step, Tree};
+use crate::network::{Network, NodeId};
+use crate::routing::ch::Ch;
+use crate::routing::Search;
 use crate::scenario::Rejoin;
 use crate::scenario::Scenario;
 
-/// Per-scenario precomputation shared by every replication: each station's
-/// shortest-path tree towards it (the way home from any node) and each
-/// patrol loop's legs.
+/// Per-scenario precomputation shared by every replication: each patrol
+/// loop's legs and, for the fast router, the contraction hierarchy (loaded
+/// from its cache when there is one) and the buckets of stations and loops.
 pub struct Prepared {
-    home_trees: Vec<Tree>,
     /// The loops, in the scenario's patrol order.
     pub loops: Vec<LoopPlan>,
+    /// The fast router's index (`None` with the plain router).
+    pub fast: Option<FastIndex>,
 }
 
 impl Prepared {
-    /// Grow one backward tree per station and plan every loop, in parallel.
+    /// Plan every loop and build the scenario's router index.
     pub fn new(scn: &Scenario) -> Prepared {
+        Prepared::with_router(scn, scn.router)
+    }
+
+    /// As [`Prepared::new`], with the router chosen here rather than by the scenario.
+    pub fn with_router(scn: &Scenario, router: RouterKind) -> Prepared {
         let net = &scn.net;
-        let home_trees = scn
-            .stations
-            .par_iter()
-            .map_init(
-                || Search::new(net.node_count()),
-                |search, s| Tree::grow(net, search, s.node, Direction::Backward),
-            )
-            .collect();
-        let loops = scn
+        let loops: Vec<LoopPlan> = scn
             .patrols
             .par_iter()
             .map_init(
@@ -52,7 +51,12 @@ impl Prepared {
                 |search, p| LoopPlan::new(net, search, p),
             )
             .collect();
-        Prepared { home_trees, loops }
+        let fast = (router == RouterKind::Ch).then(|| {
+            let ch = Ch::load_or_build(net, scn.ch_cache.as_deref());
+            let stations: Vec<NodeId> = scn.stations.iter().map(|s| s.node).collect();
+            FastIndex::new(net, ch, &stations, &loops)
+        });
+        Prepared { loops, fast }
     }
 }
 
@@ -103,8 +107,8 @@ pub struct Engine<'a, O: Observer> {
     units: Vec<Unit>,
     queue: EventQueue<Ev>,
     waiting: BTreeSet<Waiting>,
-    dispatcher: Dispatcher,
-    search: Search,
+    router: Router<'a>,
+    avail: Avail,
     rejoin: Vec<Rejoin>,
     /// Units responding to or on scene at a call.
     busy: usize,
@@ -120,7 +124,7 @@ fn internal(e: impl std::fmt::Display) -> Error {
 impl<'a, O: Observer> Engine<'a, O> {
     /// An engine for `calls` (sorted by time, then id) under `scn`.
     pub fn new(scn: &'a Scenario, prepared: &'a Prepared, calls: &'a [Call], obs: O) -> Self {
-        let units = scn
+        let units: Vec<Unit> = scn
             .units()
             .into_iter()
             .map(|u| Unit {
@@ -129,6 +133,14 @@ impl<'a, O: Observer> Engine<'a, O> {
                 ..Unit::at_station(u.station as u32, scn.stations[u.station].node)
             })
             .collect();
+        let mut avail = Avail::new(units.len(), scn.stations.len(), prepared.loops.len());
+        for (i, u) in units.iter().enumerate() {
+            avail.set(i as u32, Class::of(u));
+        }
+        let router = match &prepared.fast {
+            Some(ix) => Router::fast(ix),
+            None => Router::plain(scn.net.node_count()),
+        };
         Engine {
             net: &scn.net,
             calls,
@@ -137,8 +149,8 @@ impl<'a, O: Observer> Engine<'a, O> {
             units,
             queue: EventQueue::new(calls.len() as u64),
             waiting: BTreeSet::new(),
-            dispatcher: Dispatcher::new(scn.net.node_count()),
-            search: Search::new(scn.net.node_count()),
+            router,
+            avail,
             rejoin: scn.patrols.iter().map(|p| p.rejoin).collect(),
             busy: 0,
             horizon_s: scn.sim.horizon_s,
@@ -171,11 +183,24 @@ impl<'a, O: Observer> Engine<'a, O> {
                 self.post(unit as u32, p, 0, 0.0);
                 continue;
             }
-            let (leg, into) = plan.at_offset(plan.lap_s * j as f64 / n as f64);
-            let route = Route::from_node(self.net, -into, plan.nodes[leg], plan.legs[leg].clone());
-            self.drive_loop(unit as u32, route, ((leg + 1) % plan.len()) as u32, 0.0)?;
+            self.start_looping(unit as u32, p, plan.lap_s * j as f64 / n as f64, 0.0);
         }
         Ok(())
+    }
+
+    /// Set a state and keep the availability index in step.
+    fn set_state(&mut self, unit: u32, state: UnitState) {
+        let u = &mut self.units[unit as usize];
+        u.state = state;
+        self.avail.set(unit, Class::of(u));
+    }
+
+    /// A patrol unit drives its loop undisturbed from `t`, `phase_s` into the lap.
+    fn start_looping(&mut self, unit: u32, patrol: u32, phase_s: f64, t: f64) {
+        let u = &mut self.units[unit as usize];
+        u.epoch = u.epoch.wrapping_add(1);
+        self.set_state(unit, UnitState::Looping { since: t, phase_s });
+        self.obs.looping(t, unit, patrol, phase_s);
     }
 
     /// Set a patrol unit driving `route` towards waypoint `wp`.
@@ -184,8 +209,8 @@ impl<'a, O: Observer> Engine<'a, O> {
         self.obs.route(t, unit, &route);
         let u = &mut self.units[unit as usize];
         u.epoch = u.epoch.wrapping_add(1);
-        u.state = UnitState::Patrolling { route, wp };
         let epoch = u.epoch;
+        self.set_state(unit, UnitState::Patrolling { route, wp });
         self.queue
             .schedule(at, Ev::Waypoint { unit, epoch })
             .map_err(internal)
@@ -194,7 +219,7 @@ impl<'a, O: Observer> Engine<'a, O> {
     /// A unit stands at the post of a loop that takes no time to drive.
     fn post(&mut self, unit: u32, patrol: u32, wp: u32, t: f64) {
         let node = self.prepared.loops[patrol as usize].nodes[wp as usize];
-        self.units[unit as usize].state = UnitState::Posted { wp, node };
+        self.set_state(unit, UnitState::Posted { wp, node });
         self.obs.event(
             t,
             &SimEvent::PatrolPass {
@@ -205,7 +230,8 @@ impl<'a, O: Observer> Engine<'a, O> {
         );
     }
 
-    /// A patrol unit reached waypoint `wp`: record the pass, drive the next leg.
+    /// A patrol unit reached waypoint `wp` at the end of a drive back to its
+    /// loop: record the pass and drive the loop on from there.
     fn waypoint(&mut self, unit: u32, epoch: u32, t: f64) -> Result<()> {
         let u = &self.units[unit as usize];
         let (UnitState::Patrolling { wp, .. }, Some(p)) = (&u.state, u.patrol) else {
@@ -228,14 +254,9 @@ impl<'a, O: Observer> Engine<'a, O> {
                 waypoint: wp,
             },
         );
-        let next = (wp as usize + 1) % plan.len();
-        let route = Route::from_node(
-            self.net,
-            t,
-            plan.nodes[wp as usize],
-            plan.legs[wp as usize].clone(),
-        );
-        self.drive_loop(unit, route, next as u32, t)
+        let phase = plan.wp_offset_s[wp as usize];
+        self.start_looping(unit, p, phase, t);
+        Ok(())
     }
 
     /// Run until every call has been served and the horizon is reached
@@ -288,10 +309,13 @@ impl<'a, O: Observer> Engine<'a, O> {
             let c = &self.calls[call as usize];
             (c.node, c.priority)
         };
-        match self
-            .dispatcher
-            .nearest(self.net, &self.units, t, node, priority)
-        {
+        let view = View {
+            net: self.net,
+            loops: &self.prepared.loops,
+            units: &self.units,
+            avail: &self.avail,
+        };
+        match self.router.nearest(view, t, node, priority) {
             Some(choice) => self.dispatch(choice, call, t, false),
             None => {
                 let c = &self.calls[call as usize];
@@ -314,6 +338,10 @@ impl<'a, O: Observer> Engine<'a, O> {
         let u = &mut self.units[choice.unit as usize];
         match (&u.state, u.patrol) {
             (UnitState::Patrolling { wp, .. }, Some(_)) => u.resume_wp = *wp,
+            (UnitState::Looping { since, phase_s }, Some(p)) => {
+                let plan = &self.prepared.loops[p as usize];
+                u.resume_wp = plan.pos_at(plan.offset_at(*phase_s, *since, t)).next_wp;
+            }
             (UnitState::Posted { wp, .. }, Some(p)) => {
                 u.resume_wp = *wp;
                 let ev = SimEvent::PatrolLeave {
@@ -326,8 +354,8 @@ impl<'a, O: Observer> Engine<'a, O> {
             _ => {}
         }
         let u = &mut self.units[choice.unit as usize];
-        u.state = UnitState::Responding { call, route };
         u.epoch = u.epoch.wrapping_add(1);
+        self.set_state(choice.unit, UnitState::Responding { call, route });
         self.busy += 1;
         self.queue
             .schedule(arrival, Ev::Arrive { unit: choice.unit })
@@ -345,12 +373,12 @@ impl<'a, O: Observer> Engine<'a, O> {
     }
 
     fn arrive(&mut self, unit: u32, t: f64) -> Result<()> {
-        let u = &mut self.units[unit as usize];
+        let u = &self.units[unit as usize];
         let (call, node) = match &u.state {
             UnitState::Responding { call, route } => (*call, route.dest),
             s => return Err(internal(format!("unit {unit} arrived while {s:?}"))),
         };
-        u.state = UnitState::OnScene { call, node };
+        self.set_state(unit, UnitState::OnScene { call, node });
         self.obs.event(t, &SimEvent::Arrived { call, unit });
         let service = self.calls[call as usize].service_s;
         self.queue
@@ -371,29 +399,31 @@ impl<'a, O: Observer> Engine<'a, O> {
         if let Some(w) = next {
             self.waiting.remove(&w);
             let target = self.calls[w.call as usize].node;
-            let choice = self
-                .dispatcher
-                .route_one(self.net, unit, Loc::AtNode(scene), target)
-                .ok_or_else(|| internal(format!("no path for unit {unit} to call {}", w.id)))?;
+            let path = self.router.path(self.net, scene, target);
+            let travel_s = path.iter().map(|&e| self.net.edge_time(e)).sum();
+            let choice = Choice {
+                unit,
+                loc: Loc::AtNode(scene),
+                travel_s,
+                path,
+            };
             return self.dispatch(choice, w.call, t, true);
         }
         if let Some(p) = self.units[unit as usize].patrol {
             return self.rejoin(unit, p, scene, t);
         }
-        let u = &mut self.units[unit as usize];
-        let tree = &self.prepared.home_trees[u.station as usize];
-        let path = tree.path(self.net, scene);
+        let home = self.units[unit as usize].home;
+        let path = self.router.path(self.net, scene, home);
         if path.is_empty() {
-            u.state = UnitState::Idle;
+            self.set_state(unit, UnitState::Idle);
             self.obs.event(t, &SimEvent::Home { unit });
             return Ok(());
         }
         let route = Route::from_node(self.net, t, scene, path);
         let at = route.arrival();
         self.obs.route(t, unit, &route);
-        let u = &mut self.units[unit as usize];
-        u.state = UnitState::Returning { route };
-        let epoch = u.epoch;
+        self.set_state(unit, UnitState::Returning { route });
+        let epoch = self.units[unit as usize].epoch;
         self.obs.event(t, &SimEvent::Returning { unit });
         self.queue
             .schedule(at, Ev::Home { unit, epoch })
@@ -413,30 +443,16 @@ impl<'a, O: Observer> Engine<'a, O> {
             Rejoin::Resume => {
                 let wp = self.units[unit as usize].resume_wp;
                 let target = plan.nodes[wp as usize];
-                let choice = self
-                    .dispatcher
-                    .route_one(self.net, unit, Loc::AtNode(scene), target)
-                    .ok_or_else(|| internal(format!("unit {unit} cannot reach its loop")))?;
-                (wp, choice.path)
+                (wp, self.router.path(self.net, scene, target))
             }
             Rejoin::Nearest => {
-                // The first waypoint node settled from the scene; ties go to
-                // the lowest waypoint index at that node.
-                let nodes = &plan.nodes;
-                let mut found = None;
-                self.search.start(Direction::Forward);
-                self.search.add_source(scene, 0.0);
-                self.search.run(self.net, |v, _| {
-                    if let Some(i) = nodes.iter().position(|&n| n == v) {
-                        found = Some((i as u32, v));
-                        Step::Stop
-                    } else {
-                        Step::Continue
-                    }
-                });
-                let (wp, v) =
-                    found.ok_or_else(|| internal(format!("unit {unit} cannot reach its loop")))?;
-                (wp, self.search.path(self.net, v))
+                // The waypoint reached first from the scene; ties go to the
+                // lower node index, then the lower waypoint index.
+                let (wp, path) = self
+                    .router
+                    .nearest_of(self.net, scene, &plan.nodes)
+                    .ok_or_else(|| internal(format!("unit {unit} cannot reach its loop")))?;
+                (wp as u32, path)
             }
         };
         self.obs.event(
@@ -452,9 +468,9 @@ impl<'a, O: Observer> Engine<'a, O> {
     }
 
     fn home(&mut self, unit: u32, epoch: u32, t: f64) {
-        let u = &mut self.units[unit as usize];
+        let u = &self.units[unit as usize];
         if u.epoch == epoch && matches!(u.state, UnitState::Returning { .. }) {
-            u.state = UnitState::Idle;
+            self.set_state(unit, UnitState::Idle);
             self.obs.event(t, &SimEvent::Home { unit });
         }
     }

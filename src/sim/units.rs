@@ -4,6 +4,7 @@
 //! edges, from which the unit's position at any instant follows exactly
 //! (which edge, the time left on it, how far along, and its coordinates).
 
+use super::patrol::LoopPlan;
 use crate::network::{EdgeId, Network, NodeId};
 
 /// Index of a unit; units are numbered station by station in file order.
@@ -179,6 +180,14 @@ pub enum UnitState {
         /// Index of the waypoint it is heading for.
         wp: u32,
     },
+    /// Driving its loop undisturbed (no events on the way; see
+    /// [`Observer::looping`](super::events::Observer::looping)); available.
+    Looping {
+        /// When it started to.
+        since: f64,
+        /// How far into the lap it was then, seconds.
+        phase_s: f64,
+    },
     /// Standing at the only place of a loop that takes no time to drive; available.
     Posted {
         /// Index of the waypoint.
@@ -233,13 +242,27 @@ impl Unit {
             UnitState::Idle
                 | UnitState::Returning { .. }
                 | UnitState::Patrolling { .. }
+                | UnitState::Looping { .. }
                 | UnitState::Posted { .. }
         )
     }
 
-    /// Where the unit is at time `t`.
-    pub fn locate(&self, net: &Network, t: f64) -> Loc {
+    /// Where the unit is at time `t` (`loops`: the scenario's loop plans).
+    pub fn locate(&self, net: &Network, loops: &[LoopPlan], t: f64) -> Loc {
         match &self.state {
+            UnitState::Looping { since, phase_s } => {
+                let plan = &loops[self.patrol.unwrap_or_default() as usize];
+                let p = plan.pos_at(plan.offset_at(*phase_s, *since, t));
+                let edge = plan.lap_edges[p.edge];
+                if p.rem_s > 0.0 {
+                    Loc::OnEdge {
+                        edge,
+                        rem_s: p.rem_s,
+                    }
+                } else {
+                    Loc::AtNode(net.edge_to(edge))
+                }
+            }
             UnitState::Idle => Loc::AtNode(self.home),
             UnitState::OnScene { node, .. } | UnitState::Posted { node, .. } => Loc::AtNode(*node),
             UnitState::Responding { route, .. }

@@ -1,0 +1,401 @@
+//! Choosing the unit for a call, and finding the routes units drive.
+//!
+//! [`Avail`] is the engine's index of available units by where they stand
+//! (idle at a station, standing at a post, driving a loop, or on a drive of
+//! their own), kept up to date on every state change. [`Router`] answers the
+//! engine's three questions: which available unit reaches a call first
+//! ([`Router::nearest`]), the route from a node to a node ([`Router::path`]),
+//! and which of a loop's waypoints a unit reaches first
+//! ([`Router::nearest_of`]). It comes in two kinds that give identical
+//! answers:
+//!
+//! - **plain** ([`RouterKind::Dijkstra`]): one backward Dijkstra from the
+//!   call over every available unit, stopped once no unit can do better;
+//! - **fast** ([`RouterKind::Ch`], `fast.rs`): contraction hierarchies with
+//!   buckets for fixed sources (stations, posts) and whole loops, plus
+//!   lower bounds for units on the move (see `docs/model.md`).
+//!
+//! A unit's cost to a call is the time left on its current edge plus the
+//! exact shortest [`Weight`] from that edge's head; candidates are ordered by
+//! ([`Cost::total_s`], unit index), so ties go the same way in both routers. All buffers are reused between queries.
+
+mod fast;
+
+use std::cmp::Ordering;
+
+pub use fast::FastIndex;
+
+use super::patrol::LoopPlan;
+use super::units::{Loc, Unit, UnitState};
+use crate::network::{weight_s, EdgeId, Network, NodeId, Weight};
+use crate::routing::{Direction, Step, WeightSearch};
+pub use crate::scenario::RouterKind;
+
+/// Where an available unit stands, for the index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Class {
+    /// Not available.
+    Busy,
+    /// Idle at its station.
+    Idle(u32),
+    /// Standing at the post of a loop.
+    Posted(u32),
+    /// Driving a loop undisturbed.
+    Looping(u32),
+    /// On a drive of its own (returning home, rejoining its loop).
+    Moving,
+}
+
+impl Class {
+    /// The class of a unit in its current state.
+    pub fn of(u: &Unit) -> Class {
+        let p = u.patrol.unwrap_or_default();
+        match u.state {
+            UnitState::Idle => Class::Idle(u.station),
+            UnitState::Posted { .. } => Class::Posted(p),
+            UnitState::Looping { .. } => Class::Looping(p),
+            UnitState::Returning { .. } | UnitState::Patrolling { .. } => Class::Moving,
+            UnitState::Responding { .. } | UnitState::OnScene { .. } => Class::Busy,
+        }
+    }
+}
+
+/// Available units by where they stand; every list is sorted by unit index.
+#[derive(Clone, Debug)]
+pub struct Avail {
+    class: Vec<Class>,
+    /// Idle units of each station.
+    pub idle: Vec<Vec<u32>>,
+    /// Units standing at the post of each loop.
+    pub posted: Vec<Vec<u32>>,
+    /// Units driving each loop.
+    pub looping: Vec<Vec<u32>>,
+    /// Units on a drive of their own.
+    pub moving: Vec<u32>,
+}
+
+fn insert_sorted(v: &mut Vec<u32>, x: u32) {
+    if let Err(i) = v.binary_search(&x) {
+        v.insert(i, x);
+    }
+}
+
+fn remove_sorted(v: &mut Vec<u32>, x: u32) {
+    if let Ok(i) = v.binary_search(&x) {
+        v.remove(i);
+    }
+}
+
+impl Avail {
+    /// An index of `units` (all busy) for `stations` stations and `loops` loops.
+    pub fn new(units: usize, stations: usize, loops: usize) -> Avail {
+        Avail {
+            class: vec![Class::Busy; units],
+            idle: vec![Vec::new(); stations],
+            posted: vec![Vec::new(); loops],
+            looping: vec![Vec::new(); loops],
+            moving: Vec::new(),
+        }
+    }
+
+    fn list(&mut self, c: Class) -> Option<&mut Vec<u32>> {
+        match c {
+            Class::Busy => None,
+            Class::Idle(s) => Some(&mut self.idle[s as usize]),
+            Class::Posted(l) => Some(&mut self.posted[l as usize]),
+            Class::Looping(l) => Some(&mut self.looping[l as usize]),
+            Class::Moving => Some(&mut self.moving),
+        }
+    }
+
+    /// Record that `unit` is now in class `c`.
+    pub fn set(&mut self, unit: u32, c: Class) {
+        let old = self.class[unit as usize];
+        if old == c {
+            return;
+        }
+        if let Some(v) = self.list(old) {
+            remove_sorted(v, unit);
+        }
+        if let Some(v) = self.list(c) {
+            insert_sorted(v, unit);
+        }
+        self.class[unit as usize] = c;
+    }
+}
+
+/// The lowest-numbered unit of `list` that takes calls of `priority`.
+#[inline]
+fn first_taking(list: &[u32], units: &[Unit], priority: u8) -> Option<u32> {
+    list.iter()
+        .copied()
+        .find(|&u| units[u as usize].takes(priority))
+}
+
+/// What a candidate costs: exact and totally ordered.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Cost {
+    /// Drive time to the call, seconds: time left on the current edge plus
+    /// the path's whole milliseconds.
+    pub total_s: f64,
+    /// The path's weight from the unit's next node.
+    pub w: Weight,
+    /// The unit.
+    pub unit: u32,
+}
+
+impl Cost {
+    /// The cost of a unit `rem_s` from its next node, which is `w` from the call.
+    #[inline]
+    pub fn new(rem_s: f64, w: Weight, unit: u32) -> Cost {
+        Cost {
+            total_s: rem_s + weight_s(w),
+            w,
+            unit,
+        }
+    }
+
+    /// Order: time, then unit index (equal times go to the lower unit).
+    #[inline]
+    pub fn order(&self, o: &Cost) -> Ordering {
+        self.total_s
+            .total_cmp(&o.total_s)
+            .then(self.unit.cmp(&o.unit))
+    }
+
+    /// True when this beats `best` (or there is none).
+    #[inline]
+    pub fn beats(&self, best: &Option<Cost>) -> bool {
+        best.is_none_or(|b| self.order(&b) == Ordering::Less)
+    }
+}
+
+/// The chosen unit.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Choice {
+    /// The unit.
+    pub unit: u32,
+    /// Where it is now.
+    pub loc: Loc,
+    /// Travel time to the call, seconds.
+    pub travel_s: f64,
+    /// Edges from the unit's next node to the call.
+    pub path: Vec<EdgeId>,
+}
+
+/// What a query sees: the network, the loops, the units and their index.
+#[derive(Clone, Copy)]
+pub struct View<'a> {
+    /// The network.
+    pub net: &'a Network,
+    /// The scenario's loop plans.
+    pub loops: &'a [LoopPlan],
+    /// Every unit.
+    pub units: &'a [Unit],
+    /// Who is available where.
+    pub avail: &'a Avail,
+}
+
+/// A unit that could take the call, for the plain router.
+#[derive(Clone, Copy, Debug)]
+struct Cand {
+    node: u32,
+    unit: u32,
+    rem_s: f64,
+}
+
+/// Plain Dijkstra state.
+struct Plain {
+    search: WeightSearch,
+    cands: Vec<Cand>,
+    mark: Vec<u32>,
+    slot: Vec<u32>,
+    gen: u32,
+}
+
+enum Kind<'a> {
+    Plain(Box<Plain>),
+    Fast(Box<fast::Fast<'a>>),
+}
+
+/// Answers the engine's routing questions; one per engine (its scratch
+/// buffers are reused by every query).
+pub struct Router<'a> {
+    kind: Kind<'a>,
+    settled: usize,
+}
+
+impl<'a> Router<'a> {
+    /// A plain Dijkstra router for a network of `n` nodes.
+    pub fn plain(n: usize) -> Router<'a> {
+        Router {
+            kind: Kind::Plain(Box::new(Plain {
+                search: WeightSearch::new(n),
+                cands: Vec::new(),
+                mark: vec![0; n],
+                slot: vec![0; n],
+                gen: 0,
+            })),
+            settled: 0,
+        }
+    }
+
+    /// A fast router over a prepared index.
+    pub fn fast(index: &'a FastIndex) -> Router<'a> {
+        Router {
+            kind: Kind::Fast(Box::new(fast::Fast::new(index))),
+            settled: 0,
+        }
+    }
+
+    /// Nodes settled by the last query (a cost measure).
+    pub fn last_settled(&self) -> usize {
+        self.settled
+    }
+
+    /// The available unit, among those that take calls of `priority`, that
+    /// reaches `target` first at time `t`, if any.
+    pub fn nearest(&mut self, v: View<'_>, t: f64, target: NodeId, priority: u8) -> Option<Choice> {
+        let (best, settled) = match &mut self.kind {
+            Kind::Plain(p) => p.nearest(v, t, target, priority),
+            Kind::Fast(f) => f.nearest(v, t, target, priority),
+        };
+        self.settled = settled;
+        let best = best?;
+        let u = &v.units[best.unit as usize];
+        let loc = u.locate(v.net, v.loops, t);
+        let (from, _) = loc.next(v.net);
+        let mut path = Vec::new();
+        match &mut self.kind {
+            // The call's upward space is still there: half a query.
+            Kind::Fast(f) if from != target => f.path_to_target(from, &mut path),
+            _ => self.path_into(v.net, from, target, &mut path),
+        }
+        Some(Choice {
+            unit: best.unit,
+            loc,
+            travel_s: best.total_s,
+            path,
+        })
+    }
+
+    /// The shortest path from `from` to `to` as edges (empty when equal).
+    pub fn path(&mut self, net: &Network, from: NodeId, to: NodeId) -> Vec<EdgeId> {
+        let mut out = Vec::new();
+        self.path_into(net, from, to, &mut out);
+        out
+    }
+
+    fn path_into(&mut self, net: &Network, from: NodeId, to: NodeId, out: &mut Vec<EdgeId>) {
+        out.clear();
+        if from == to {
+            return;
+        }
+        match &mut self.kind {
+            Kind::Plain(p) => {
+                p.search.start(Direction::Forward);
+                p.search.add_source(from, 0);
+                // Networks are strongly connected: `to` is always reached.
+                p.search.run_to(net, to);
+                out.extend(p.search.path(net, to));
+            }
+            Kind::Fast(f) => f.path(from, to, out),
+        }
+    }
+
+    /// Which of `targets` is reached first from `from` (ties: the lower
+    /// node index, then the lower position in `targets`), and the path there.
+    pub fn nearest_of(
+        &mut self,
+        net: &Network,
+        from: NodeId,
+        targets: &[NodeId],
+    ) -> Option<(usize, Vec<EdgeId>)> {
+        let best = match &mut self.kind {
+            Kind::Plain(p) => {
+                let mut found = None;
+                p.search.start(Direction::Forward);
+                p.search.add_source(from, 0);
+                p.search.run(net, |v, _| {
+                    if let Some(i) = targets.iter().position(|&n| n == v) {
+                        found = Some(i);
+                        Step::Stop
+                    } else {
+                        Step::Continue
+                    }
+                });
+                found
+            }
+            Kind::Fast(f) => f.nearest_of(from, targets),
+        }?;
+        Some((best, self.path(net, from, targets[best])))
+    }
+}
+
+impl Plain {
+    fn nearest(
+        &mut self,
+        v: View<'_>,
+        t: f64,
+        target: NodeId,
+        priority: u8,
+    ) -> (Option<Cost>, usize) {
+        let net = v.net;
+        self.cands.clear();
+        for (i, u) in v.units.iter().enumerate() {
+            if u.available() && u.takes(priority) {
+                let (node, rem_s) = u.locate(net, v.loops, t).next(net);
+                self.cands.push(Cand {
+                    node: node.0,
+                    unit: i as u32,
+                    rem_s,
+                });
+            }
+        }
+        if self.cands.is_empty() {
+            return (None, 0);
+        }
+        self.cands.sort_by_key(|c| (c.node, c.unit));
+        self.gen = self.gen.wrapping_add(1);
+        if self.gen == 0 {
+            self.mark.iter_mut().for_each(|x| *x = 0);
+            self.gen = 1;
+        }
+        let mut nodes_left = 0usize;
+        for (i, c) in self.cands.iter().enumerate() {
+            let n = c.node as usize;
+            if self.mark[n] != self.gen {
+                self.mark[n] = self.gen;
+                self.slot[n] = i as u32;
+                nodes_left += 1;
+            }
+        }
+        let mut best: Option<Cost> = None;
+        let (cands, mark, slot, gen) = (&self.cands, &self.mark, &self.slot, self.gen);
+        self.search.start(Direction::Backward);
+        self.search.add_source(target, 0);
+        self.search.run(net, |x, d| {
+            // No unit whose next node is this far can do better.
+            if best.is_some_and(|b| weight_s(d) > b.total_s) {
+                return Step::Stop;
+            }
+            let xi = x.idx();
+            if mark[xi] == gen {
+                let mut i = slot[xi] as usize;
+                while i < cands.len() && cands[i].node == x.0 {
+                    let c = Cost::new(cands[i].rem_s, d, cands[i].unit);
+                    if c.beats(&best) {
+                        best = Some(c);
+                    }
+                    i += 1;
+                }
+                nodes_left -= 1;
+                if nodes_left == 0 {
+                    return Step::Stop;
+                }
+            }
+            Step::Continue
+        });
+        (best, self.search.settled_count())
+    }
+}
