@@ -62,7 +62,7 @@ fn summary(name: &str, net: &Network, ch: &Ch, pairs: &[(NodeId, NodeId)]) {
     );
     let mut q = ChQuery::new(ch);
     let mut path = Vec::new();
-    let mut line = |what: &str, (us, settled): (f64, f64)| {
+    let line = |what: &str, (us, settled): (f64, f64)| {
         eprintln!("  {name} {what:<14} {us:8.2} us {settled:7.1} settled");
     };
     line(

@@ -199,6 +199,12 @@ fn porto_scenario(patrol_units: u32) -> Option<Scenario> {
         })
         .collect();
     file.hotspots = hotspots;
+    // The file's loops name its own stations: design Porto's own instead.
+    let text = std::fs::read_to_string(root().join("scenarios/megacity-year.toml")).unwrap();
+    let head = text.split("\n[[patrols]]").next().unwrap_or_default();
+    let auto =
+        format!("{head}\n[[patrols]]\nname = \"Loop\"\nauto = true\nunits = 3\nmax_priority = 1\n");
+    file.patrols = load::parse(&auto, &dir.join("loops.toml")).unwrap().patrols;
     let pseudo = dir.join("megacity-year-porto.toml");
     let mut scn = load::resolve(file, &pseudo, &dir).unwrap();
     let loops = scn.patrols.len() as u32;

@@ -325,7 +325,7 @@ mod tests {
         let end = 3000.0;
         let trace = |old: bool| {
             let homes = HOMES.iter().map(|&h| NodeId(h)).collect();
-            let patrol = vec![true, true, true, true, false];
+            let patrol = vec![true, true, true, true, false, true];
             let spans = [
                 (1000.0, NodeId(4)),
                 (5000.0, NodeId(3)),

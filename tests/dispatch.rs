@@ -26,7 +26,9 @@ fn city(n: usize, pts: &[(u16, u16)], edges: &[(usize, usize, u8)]) -> Network {
         .collect::<Vec<_>>();
     let len = |u: usize, v: usize| {
         let (a, b) = (&nodes[u].pos, &nodes[v].pos);
-        ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt().max(1.0)
+        ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2))
+            .sqrt()
+            .max(1.0)
     };
     let mut es = Vec::new();
     let mut push = |u: usize, v: usize, kph: f64| {
@@ -65,7 +67,14 @@ fn waypoint(node: NodeId) -> Waypoint {
 }
 
 /// Brute force: every available unit's exact cost, the least.
-fn brute(net: &Network, loops: &[LoopPlan], units: &[Unit], t: f64, target: NodeId, pr: u8) -> Option<Cost> {
+fn brute(
+    net: &Network,
+    loops: &[LoopPlan],
+    units: &[Unit],
+    t: f64,
+    target: NodeId,
+    pr: u8,
+) -> Option<Cost> {
     let mut s = WeightSearch::new(net.node_count());
     s.start(Direction::Backward);
     s.add_source(target, 0);
@@ -247,7 +256,10 @@ fn a_day_on_columbus_is_identical_with_either_router() {
          [simulation]\nhorizon_s = 43200\nseed = 5\n",
     );
     for k in 0..8 {
-        text += &format!("[[stations]]\nname = \"S{k}\"\nnode = {}\nunits = 2\n", pick(k));
+        text += &format!(
+            "[[stations]]\nname = \"S{k}\"\nnode = {}\nunits = 2\n",
+            pick(k)
+        );
     }
     for k in 0..6 {
         text += &format!(

@@ -246,7 +246,6 @@ impl<K: Key> Dijkstra<K> {
     }
 }
 
-
 /// A complete shortest-path tree, kept for repeated lookups.
 #[derive(Clone, Debug)]
 pub struct Tree {

@@ -14,7 +14,9 @@ use std::sync::Arc;
 
 use crate::demand::Demand;
 use crate::network::{Network, NodeId};
-pub use file::{HotspotKind, Rejoin, RouterKind, ScenarioFile, ServiceDist, SimulationSection, TargetsSection};
+pub use file::{
+    HotspotKind, Rejoin, RouterKind, ScenarioFile, ServiceDist, SimulationSection, TargetsSection,
+};
 
 /// The scenario shipped with patrolsim and run by `patrolsim demo`.
 pub const DEFAULT_SCENARIO: &str = include_str!("../../scenarios/default.toml");

@@ -412,8 +412,11 @@ impl<'a, O: Observer> Engine<'a, O> {
         if let Some(p) = self.units[unit as usize].patrol {
             return self.rejoin(unit, p, scene, t);
         }
-        let home = self.units[unit as usize].home;
-        let path = self.router.path(self.net, scene, home);
+        let (home, station) = (
+            self.units[unit as usize].home,
+            self.units[unit as usize].station,
+        );
+        let path = self.router.path_home(self.net, scene, station, home);
         if path.is_empty() {
             self.set_state(unit, UnitState::Idle);
             self.obs.event(t, &SimEvent::Home { unit });

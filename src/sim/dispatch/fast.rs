@@ -23,7 +23,7 @@
 
 use super::{first_taking, Cost, View};
 use crate::network::{weight_s, EdgeId, Network, NodeId, Weight, TIE_BITS};
-use crate::routing::ch::{upward_space, Ch, ChQuery};
+use crate::routing::ch::{upward_space, Ch, ChQuery, FixedTarget};
 use crate::routing::Direction;
 use crate::sim::patrol::LoopPlan;
 use rayon::prelude::*;
@@ -47,6 +47,8 @@ pub struct FastIndex {
     /// Straight-line metres per second no drive can beat (infinite: no bound).
     lb_speed_mps: f64,
     loops: usize,
+    /// Each station's backward space, for the drive home after a call.
+    homes: Vec<FixedTarget>,
 }
 
 /// Highest straight-line speed between the ends of any edge: straight-line
@@ -116,7 +118,12 @@ impl FastIndex {
         for v in 0..n {
             first[v + 1] += first[v];
         }
+        let homes = station_nodes
+            .par_iter()
+            .map(|&s| FixedTarget::new(&ch, s))
+            .collect();
         FastIndex {
+            homes,
             ch,
             srcs,
             first,
@@ -296,6 +303,13 @@ impl<'a> Fast<'a> {
     pub(super) fn path_to_target(&mut self, from: NodeId, out: &mut Vec<EdgeId>) {
         self.q.meet(&self.ix.ch, from, Weight::MAX);
         self.q.meet_path(&self.ix.ch, out);
+    }
+
+    /// The drive from `from` home to station `station`.
+    pub(super) fn path_home(&mut self, from: NodeId, station: u32, out: &mut Vec<EdgeId>) {
+        let ix = self.ix;
+        self.q
+            .path_to_fixed(&ix.ch, from, &ix.homes[station as usize], out);
     }
 
     pub(super) fn path(&mut self, from: NodeId, to: NodeId, out: &mut Vec<EdgeId>) {

@@ -286,6 +286,22 @@ impl<'a> Router<'a> {
         out
     }
 
+    /// The drive from `from` home to station `station`, at node `home`.
+    pub fn path_home(
+        &mut self,
+        net: &Network,
+        from: NodeId,
+        station: u32,
+        home: NodeId,
+    ) -> Vec<EdgeId> {
+        let mut out = Vec::new();
+        match &mut self.kind {
+            Kind::Fast(f) if from != home => f.path_home(from, station, &mut out),
+            _ => self.path_into(net, from, home, &mut out),
+        }
+        out
+    }
+
     fn path_into(&mut self, net: &Network, from: NodeId, to: NodeId, out: &mut Vec<EdgeId>) {
         out.clear();
         if from == to {
