@@ -328,7 +328,11 @@ impl Union {
         self.pieces.retain(|p| p.to > p.from);
         self.pending.sort_unstable_by_key(|x| ordered(x.0));
         if let Some(first) = self.pending.first() {
-            let last = self.pending.iter().map(|x| x.1).fold(f64::NEG_INFINITY, f64::max);
+            let last = self
+                .pending
+                .iter()
+                .map(|x| x.1)
+                .fold(f64::NEG_INFINITY, f64::max);
             let (a, b) = clip(first.0, last);
             if b > a {
                 cuts.extend([a, b]);
@@ -391,12 +395,7 @@ impl Union {
             let q = if extra.is_empty() {
                 union_len(&self.pending, a, b, merged)
             } else {
-                extra.extend(
-                    self.pending
-                        .iter()
-                        .filter(|x| x.0 < b && x.1 > a)
-                        .copied(),
-                );
+                extra.extend(self.pending.iter().filter(|x| x.0 < b && x.1 > a).copied());
                 extra.sort_unstable_by_key(|x| ordered(x.0));
                 union_len(extra, a, b, merged)
             };
