@@ -585,13 +585,19 @@ fn sim_progress(horizon_s: f64) -> (indicatif::ProgressBar, impl FnMut(f64) + 's
         bar.set_style(style);
     }
     let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let started = std::time::Instant::now();
+    // The clock starts with the simulation (its first report), not with the
+    // preparation before it.
+    let mut started = None;
     let (mut shown, mut done) = (false, false);
     let handle = bar.clone();
     let progress = move |t: f64| {
         if !terminal || done {
             return;
         }
+        let started = *started.get_or_insert_with(|| {
+            handle.reset();
+            std::time::Instant::now()
+        });
         if t >= horizon_s {
             // What is left is clearing the last calls: take the bar away
             // before the outputs are written and the summary printed.
