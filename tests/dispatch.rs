@@ -169,9 +169,15 @@ proptest! {
             avail.set(i as u32, Class::of(u));
         }
         let view = View { net: &net, loops: &loops, units: &units, avail: &avail };
-        let ix = FastIndex::in_memory(&net, &stations, &loops);
+        // The fast router with its table of exact times from the stations
+        // and posts, and without (everything in buckets).
+        let tabled = FastIndex::in_memory(&net, &stations, &loops, usize::MAX);
+        let bucketed = FastIndex::in_memory(&net, &stations, &loops, 0);
+        prop_assert!(tabled.table_sources() > 0);
+        prop_assert_eq!(bucketed.table_sources(), 0);
         let mut plain = Router::plain(n);
-        let mut fast = Router::fast(&ix);
+        let mut fast = Router::fast(&tabled);
+        let mut fast_buckets = Router::fast(&bucketed);
         for &tg in &targets {
             for pr in [1u8, 2] {
                 let target = node(tg);
@@ -179,6 +185,13 @@ proptest! {
                 let a = plain.nearest(view, t, target, pr);
                 let b = fast.nearest(view, t, target, pr);
                 prop_assert_eq!(&a, &b);
+                prop_assert_eq!(&a, &fast_buckets.nearest(view, t, target, pr));
+                // Drives home agree too.
+                for (s, &home) in stations.iter().enumerate() {
+                    let p = plain.path_home(&net, target, s as u32, home);
+                    prop_assert_eq!(&p, &fast.path_home(&net, target, s as u32, home));
+                    prop_assert_eq!(&p, &fast_buckets.path_home(&net, target, s as u32, home));
+                }
                 match (want, a) {
                     (None, None) => {}
                     (Some(w), Some(a)) => {
@@ -205,17 +218,23 @@ fn same_run_with_both_routers(scn: &patrolsim::scenario::Scenario, reps: &[u64])
     use patrolsim::scenario::RouterKind;
     use patrolsim::sim::{self, Prepared};
     let plain = Prepared::with_router(scn, RouterKind::Dijkstra);
-    let fast = Prepared::with_router(scn, RouterKind::Ch);
+    // The fast router with its table of exact times, and without.
+    let fast = [
+        Prepared::with_options(scn, RouterKind::Ch, usize::MAX),
+        Prepared::with_options(scn, RouterKind::Ch, 0),
+    ];
     for &rep in reps {
         let a = sim::run(scn, &plain, rep).unwrap();
-        let b = sim::run(scn, &fast, rep).unwrap();
         assert!(!a.calls.is_empty());
-        for (x, y) in a.calls.iter().zip(&b.calls) {
-            assert_eq!(x, y, "call {} differs between the routers", x.id);
+        for f in &fast {
+            let b = sim::run(scn, f, rep).unwrap();
+            for (x, y) in a.calls.iter().zip(&b.calls) {
+                assert_eq!(x, y, "call {} differs between the routers", x.id);
+            }
+            assert_eq!(a.calls.len(), b.calls.len());
+            assert_eq!(a.units, b.units);
+            assert_eq!(a.summary, b.summary);
         }
-        assert_eq!(a.calls.len(), b.calls.len());
-        assert_eq!(a.units, b.units);
-        assert_eq!(a.summary, b.summary);
     }
 }
 

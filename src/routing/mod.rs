@@ -234,6 +234,17 @@ impl<K: Key> Dijkstra<K> {
         (self.settled[v.idx()] == self.gen).then(|| self.dist[v.idx()])
     }
 
+    /// The tree edge at a settled node `v` (into it forward, out of it
+    /// backward); `u32::MAX` at a source or when `v` is not settled.
+    #[inline]
+    pub fn pred_raw(&self, v: NodeId) -> u32 {
+        if self.settled[v.idx()] == self.gen {
+            self.pred[v.idx()]
+        } else {
+            NONE
+        }
+    }
+
     /// Nodes settled by the current search.
     pub fn settled_count(&self) -> usize {
         self.settled_count

@@ -11,7 +11,9 @@ use std::collections::BTreeSet;
 
 use rayon::prelude::*;
 
-use super::dispatch::{Avail, Choice, Class, FastIndex, Router, RouterKind, View};
+use super::dispatch::{
+    Avail, Choice, Class, FastIndex, Router, RouterKind, View, TABLE_MAX_ENTRIES,
+};
 use super::events::{Observer, SimEvent};
 use super::patrol::LoopPlan;
 use super::queue::EventQueue;
@@ -42,6 +44,12 @@ impl Prepared {
 
     /// As [`Prepared::new`], with the router chosen here rather than by the scenario.
     pub fn with_router(scn: &Scenario, router: RouterKind) -> Prepared {
+        Prepared::with_options(scn, router, TABLE_MAX_ENTRIES)
+    }
+
+    /// As [`Prepared::with_router`], with the fast router's table limit
+    /// (see [`FastIndex::with_table_limit`]; 0 keeps every source in buckets).
+    pub fn with_options(scn: &Scenario, router: RouterKind, table_max_entries: usize) -> Prepared {
         let net = &scn.net;
         let loops: Vec<LoopPlan> = scn
             .patrols
@@ -54,7 +62,7 @@ impl Prepared {
         let fast = (router == RouterKind::Ch).then(|| {
             let ch = Ch::load_or_build(net, scn.ch_cache.as_deref());
             let stations: Vec<NodeId> = scn.stations.iter().map(|s| s.node).collect();
-            FastIndex::new(net, ch, &stations, &loops)
+            FastIndex::with_table_limit(net, ch, &stations, &loops, table_max_entries)
         });
         Prepared { loops, fast }
     }

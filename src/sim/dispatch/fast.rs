@@ -22,9 +22,9 @@
 //! Nothing here grows with the number of nodes per query; buffers are reused.
 
 use super::{first_taking, Cost, View};
-use crate::network::{weight_s, EdgeId, Network, NodeId, Weight, TIE_BITS};
+use crate::network::{weight_ms, weight_s, EdgeId, Network, NodeId, Weight, TIE_BITS};
 use crate::routing::ch::{upward_space, Ch, ChQuery, FixedTarget};
-use crate::routing::Direction;
+use crate::routing::{Direction, Step, WeightSearch};
 use crate::sim::patrol::LoopPlan;
 use rayon::prelude::*;
 
@@ -49,6 +49,203 @@ pub struct FastIndex {
     loops: usize,
     /// Each station's backward space, for the drive home after a call.
     homes: Vec<FixedTarget>,
+    /// Exact times from the fixed sources, when the city is small enough.
+    table: Option<Table>,
+}
+
+/// Most `fixed sources × nodes` entries a [`FastIndex`] keeps in its table
+/// (about 6 bytes each: 96 MiB). Beyond it, fixed sources go into buckets too.
+pub const TABLE_MAX_ENTRIES: usize = 1 << 24;
+
+/// Exact times from every fixed source (station, post) to every node, with
+/// the shortest-path trees behind them: for units that stand still, the
+/// nearest-unit query becomes a row lookup, and their route a tree walk.
+/// Times also give lower bounds for everyone else (the fixed sources act as
+/// landmarks): `time(x → c) ≥ time(s → c) − time(s → x)`.
+struct Table {
+    /// `srcs` indices of the fixed sources, in table order.
+    src: Vec<u32>,
+    /// `ms[v * k + j]`: whole milliseconds from fixed source `j` to node `v`
+    /// (`u32::MAX`: unreachable), `k = src.len()`.
+    ms: Vec<u32>,
+    /// `pred[j * n + v]`: the tree edge into `v` from source `j`, as its
+    /// position among `v`'s incoming slots (`net.bwd`); [`NO_SLOT`] at the
+    /// source and where unreachable.
+    pred: Vec<u8>,
+    /// `home[i * n + v]`: the tree edge out of `v` towards station `i`, as
+    /// its position among `v`'s outgoing slots (`net.fwd`); the table's
+    /// first sources are the stations, in order.
+    home: Vec<u8>,
+    /// `far[l * k + j]`: the longest time from source `j` to a node of loop
+    /// `l`'s lap (`u32::MAX` when any is unreachable), for loop bounds.
+    far: Vec<u32>,
+}
+
+/// No tree edge (see [`Table`]); nodes with this many slots or more in
+/// either direction leave the city without a table.
+const NO_SLOT: u8 = u8::MAX;
+
+/// The path of a tree of slot positions to (`dir` forward: `tree` holds
+/// each node's incoming edge) or from (backward: outgoing) node `v`, in
+/// driving order, into `out` (cleared first).
+fn walk_slots(net: &Network, tree: &[u8], dir: Direction, v: NodeId, out: &mut Vec<EdgeId>) {
+    out.clear();
+    let csr = match dir {
+        Direction::Forward => &net.bwd,
+        Direction::Backward => &net.fwd,
+    };
+    let mut x = v.0;
+    while tree[x as usize] != NO_SLOT {
+        let slot = csr.first[x as usize] as usize + tree[x as usize] as usize;
+        out.push(EdgeId(csr.edge[slot]));
+        x = csr.head[slot];
+    }
+    if dir == Direction::Forward {
+        out.reverse();
+    }
+}
+
+/// The lower bound in ms on a drive from a node with table row `from` to a
+/// node with row `to`: the best landmark.
+#[inline]
+fn landmark_ms(to: &[u32], from: &[u32]) -> u32 {
+    to.iter()
+        .zip(from)
+        .map(|(&t, &f)| {
+            if t == u32::MAX || f == u32::MAX {
+                0
+            } else {
+                t.saturating_sub(f)
+            }
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+impl Table {
+    /// One Dijkstra per fixed source, and one backward per station (the
+    /// first `stations` sources); `None` when too big.
+    fn build(
+        net: &Network,
+        nodes: &[(u32, NodeId)],
+        stations: usize,
+        loops: &[LoopPlan],
+        max_entries: usize,
+    ) -> Option<Table> {
+        let (n, k) = (net.node_count(), nodes.len());
+        let degree = |c: &crate::network::Csr| (0..n as u32).map(|v| c.range(v).len()).max();
+        let too_wide = degree(&net.fwd).max(degree(&net.bwd)).unwrap_or(0) >= NO_SLOT as usize;
+        if k == 0 || k.saturating_mul(n) > max_entries || too_wide {
+            return None;
+        }
+        // Trees are written in place, a few sources at a time, so that
+        // building needs little more memory than the table itself.
+        let tree = |search: &mut WeightSearch, root: NodeId, dir, pred: &mut [u8]| {
+            search.start(dir);
+            search.add_source(root, 0);
+            search.run(net, |_, _| Step::Continue);
+            // The tree edge at `v` is one of `v`'s slots in the other direction.
+            let csr = match dir {
+                Direction::Forward => &net.bwd,
+                Direction::Backward => &net.fwd,
+            };
+            for (v, p) in pred.iter_mut().enumerate() {
+                let e = search.pred_raw(NodeId(v as u32));
+                let r = csr.range(v as u32);
+                *p = csr.edge[r]
+                    .iter()
+                    .position(|&x| x == e)
+                    .map_or(NO_SLOT, |i| i as u8);
+            }
+        };
+        const BATCH: usize = 16;
+        let mut pred = vec![NO_SLOT; k * n];
+        let mut ms = vec![u32::MAX; n * k];
+        for (b, chunk) in pred.chunks_mut(BATCH * n).enumerate() {
+            let times: Vec<Vec<u32>> = chunk
+                .par_chunks_mut(n)
+                .zip(&nodes[b * BATCH..])
+                .map_init(
+                    || WeightSearch::new(n),
+                    |search, (p, &(_, root))| {
+                        tree(search, root, Direction::Forward, p);
+                        (0..n)
+                            .map(|v| match search.settled_time(NodeId(v as u32)) {
+                                Some(w) => weight_ms(w).min(u32::MAX as u64 - 1) as u32,
+                                None => u32::MAX,
+                            })
+                            .collect()
+                    },
+                )
+                .collect();
+            for (i, t) in times.iter().enumerate() {
+                let j = b * BATCH + i;
+                for (v, &x) in t.iter().enumerate() {
+                    ms[v * k + j] = x;
+                }
+            }
+        }
+        let mut home = vec![NO_SLOT; stations * n];
+        home.par_chunks_mut(n)
+            .zip(&nodes[..stations])
+            .for_each_init(
+                || WeightSearch::new(n),
+                |search, (p, &(_, root))| tree(search, root, Direction::Backward, p),
+            );
+        let mut far = vec![0u32; loops.len() * k];
+        for (l, plan) in loops.iter().enumerate() {
+            let row = &mut far[l * k..(l + 1) * k];
+            for &e in &plan.lap_edges {
+                let h = net.fwd.head[e.idx()] as usize;
+                for (f, &x) in row.iter_mut().zip(&ms[h * k..(h + 1) * k]) {
+                    *f = (*f).max(x);
+                }
+            }
+        }
+        Some(Table {
+            src: nodes.iter().map(|&(s, _)| s).collect(),
+            ms,
+            pred,
+            home,
+            far,
+        })
+    }
+
+    #[inline]
+    fn row(&self, v: NodeId) -> &[u32] {
+        let k = self.src.len();
+        &self.ms[v.idx() * k..(v.idx() + 1) * k]
+    }
+
+    #[inline]
+    fn far(&self, l: usize) -> &[u32] {
+        let k = self.src.len();
+        &self.far[l * k..(l + 1) * k]
+    }
+
+    /// The route from fixed source `j` to node `v`.
+    fn walk(&self, net: &Network, j: usize, v: NodeId, out: &mut Vec<EdgeId>) {
+        let n = net.node_count();
+        walk_slots(
+            net,
+            &self.pred[j * n..(j + 1) * n],
+            Direction::Forward,
+            v,
+            out,
+        );
+    }
+
+    /// The route from node `v` home to station `i`.
+    fn walk_home(&self, net: &Network, i: usize, v: NodeId, out: &mut Vec<EdgeId>) {
+        let n = net.node_count();
+        walk_slots(
+            net,
+            &self.home[i * n..(i + 1) * n],
+            Direction::Backward,
+            v,
+            out,
+        );
+    }
 }
 
 /// Highest straight-line speed between the ends of any edge: straight-line
@@ -70,8 +267,21 @@ fn straight_line_speed(net: &Network) -> f64 {
 }
 
 impl FastIndex {
-    /// Buckets for the stations at `station_nodes` and the loops `loops`, over `ch`.
+    /// Buckets for the stations at `station_nodes` and the loops `loops`, over
+    /// `ch`, with a table of exact times when it fits [`TABLE_MAX_ENTRIES`].
     pub fn new(net: &Network, ch: Ch, station_nodes: &[NodeId], loops: &[LoopPlan]) -> FastIndex {
+        FastIndex::with_table_limit(net, ch, station_nodes, loops, TABLE_MAX_ENTRIES)
+    }
+
+    /// As [`FastIndex::new`], with a table only when `fixed sources × nodes`
+    /// is at most `table_max_entries` (0: never; the answers are the same).
+    pub fn with_table_limit(
+        net: &Network,
+        ch: Ch,
+        station_nodes: &[NodeId],
+        loops: &[LoopPlan],
+        table_max_entries: usize,
+    ) -> FastIndex {
         let mut srcs: Vec<Src> = (0..station_nodes.len() as u32).map(Src::Station).collect();
         for (l, plan) in loops.iter().enumerate() {
             srcs.push(if plan.is_post() {
@@ -80,9 +290,27 @@ impl FastIndex {
                 Src::Loop(l as u32)
             });
         }
+        let fixed_nodes: Vec<(u32, NodeId)> = srcs
+            .iter()
+            .enumerate()
+            .filter_map(|(j, &s)| match s {
+                Src::Station(i) => Some((j as u32, station_nodes[i as usize])),
+                Src::Post(l) => Some((j as u32, loops[l as usize].nodes[0])),
+                Src::Loop(_) => None,
+            })
+            .collect();
+        let table = Table::build(
+            net,
+            &fixed_nodes,
+            station_nodes.len(),
+            loops,
+            table_max_entries,
+        );
         let spaces: Vec<Vec<(u32, Weight)>> = srcs
             .par_iter()
             .map(|&s| match s {
+                // Sources in the table need no buckets.
+                Src::Station(_) | Src::Post(_) if table.is_some() => Vec::new(),
                 Src::Station(i) => upward_space(&ch, station_nodes[i as usize], Direction::Forward),
                 Src::Post(l) => upward_space(&ch, loops[l as usize].nodes[0], Direction::Forward),
                 Src::Loop(l) => {
@@ -118,10 +346,15 @@ impl FastIndex {
         for v in 0..n {
             first[v + 1] += first[v];
         }
-        let homes = station_nodes
-            .par_iter()
-            .map(|&s| FixedTarget::new(&ch, s))
-            .collect();
+        // The drive home: by the table's trees, else by the hierarchy.
+        let homes = if table.is_some() {
+            Vec::new()
+        } else {
+            station_nodes
+                .par_iter()
+                .map(|&s| FixedTarget::new(&ch, s))
+                .collect()
+        };
         FastIndex {
             homes,
             ch,
@@ -130,12 +363,19 @@ impl FastIndex {
             entries: tagged.into_iter().map(|(_, d, s)| (s, d)).collect(),
             lb_speed_mps: straight_line_speed(net),
             loops: loops.len(),
+            table,
         }
     }
 
-    /// As [`FastIndex::new`], building the hierarchy in memory (no cache).
-    pub fn in_memory(net: &Network, station_nodes: &[NodeId], loops: &[LoopPlan]) -> FastIndex {
-        FastIndex::new(net, Ch::load_or_build(net, None), station_nodes, loops)
+    /// As [`FastIndex::with_table_limit`], building the hierarchy in memory (no cache).
+    pub fn in_memory(
+        net: &Network,
+        station_nodes: &[NodeId],
+        loops: &[LoopPlan],
+        table_max_entries: usize,
+    ) -> FastIndex {
+        let ch = Ch::load_or_build(net, None);
+        FastIndex::with_table_limit(net, ch, station_nodes, loops, table_max_entries)
     }
 
     #[inline]
@@ -146,6 +386,12 @@ impl FastIndex {
     /// Bucket entries in all (a size measure).
     pub fn entry_count(&self) -> usize {
         self.entries.len()
+    }
+
+    /// Fixed sources (stations, posts) in the table of exact times; 0 when
+    /// the city is too big for one ([`TABLE_MAX_ENTRIES`]).
+    pub fn table_sources(&self) -> usize {
+        self.table.as_ref().map_or(0, |t| t.src.len())
     }
 }
 
@@ -165,6 +411,11 @@ fn bound(best: &Option<Cost>, rem_s: f64) -> Weight {
 pub(super) struct Fast<'a> {
     ix: &'a FastIndex,
     q: ChQuery,
+    /// The call of the last query, and whether `q` holds its target space.
+    target: NodeId,
+    space: bool,
+    /// The table source of the last winner, when it came from the table.
+    won_fixed: Option<usize>,
     loop_lb: Vec<Weight>,
     loop_gen: Vec<u32>,
     gen: u32,
@@ -176,6 +427,9 @@ impl<'a> Fast<'a> {
     pub(super) fn new(ix: &'a FastIndex) -> Fast<'a> {
         Fast {
             q: ChQuery::new(&ix.ch),
+            target: NodeId(0),
+            space: false,
+            won_fixed: None,
             loop_lb: vec![0; ix.loops],
             loop_gen: vec![0; ix.loops],
             gen: 0,
@@ -183,6 +437,62 @@ impl<'a> Fast<'a> {
             movers: Vec::new(),
             ix,
         }
+    }
+
+    /// Make sure `q` holds the call's target space; nodes it settled.
+    fn ensure_space(&mut self) -> usize {
+        if self.space {
+            return 0;
+        }
+        self.space = true;
+        self.q.target_space(&self.ix.ch, self.target).len()
+    }
+
+    /// The cheapest available unit of fixed source `srcs[s]` that takes `priority`.
+    #[inline]
+    fn fixed_unit(&self, v: &View<'_>, s: u32, priority: u8) -> Option<u32> {
+        match self.ix.srcs[s as usize] {
+            Src::Station(i) => first_taking(&v.avail.idle[i as usize], v.units, priority),
+            Src::Post(l) => first_taking(&v.avail.posted[l as usize], v.units, priority),
+            Src::Loop(_) => None,
+        }
+    }
+
+    /// Scan the buckets of the call's target space (in order of distance)
+    /// for fixed sources and loop bounds.
+    fn scan_buckets(&mut self, v: &View<'_>, priority: u8, best: &mut Option<Cost>) -> usize {
+        let settled = self.ensure_space();
+        let ix = self.ix;
+        for &(x, db) in self.q.space() {
+            if best.is_some_and(|b| weight_s(db) > b.total_s) {
+                break;
+            }
+            for &(s, ds) in ix.bucket(x) {
+                let w = ds + db;
+                if best.is_some_and(|b| weight_s(w) > b.total_s) {
+                    break;
+                }
+                if let Src::Loop(l) = ix.srcs[s as usize] {
+                    let li = l as usize;
+                    if !v.avail.looping[li].is_empty() {
+                        if self.loop_gen[li] != self.gen {
+                            self.loop_gen[li] = self.gen;
+                            self.loop_lb[li] = w;
+                            self.touched.push((0, l));
+                        } else if w < self.loop_lb[li] {
+                            self.loop_lb[li] = w;
+                        }
+                    }
+                } else if let Some(u) = self.fixed_unit(v, s, priority) {
+                    let c = Cost::new(0.0, w, u);
+                    if c.beats(best) {
+                        *best = Some(c);
+                        self.won_fixed = None;
+                    }
+                }
+            }
+        }
+        settled
     }
 
     pub(super) fn nearest(
@@ -199,40 +509,42 @@ impl<'a> Fast<'a> {
             self.gen = 1;
         }
         self.touched.clear();
+        self.target = target;
+        self.space = false;
+        self.won_fixed = None;
         let mut best: Option<Cost> = None;
-        let space = self.q.target_space(&ix.ch, target);
-        let mut settled = space.len();
-        for &(x, db) in space {
-            if best.is_some_and(|b| weight_s(db) > b.total_s) {
-                break;
-            }
-            for &(s, ds) in ix.bucket(x) {
-                let w = ds + db;
-                if best.is_some_and(|b| weight_s(w) > b.total_s) {
-                    break;
-                }
-                let unit = match ix.srcs[s as usize] {
-                    Src::Station(i) => first_taking(&v.avail.idle[i as usize], v.units, priority),
-                    Src::Post(l) => first_taking(&v.avail.posted[l as usize], v.units, priority),
-                    Src::Loop(l) => {
-                        let li = l as usize;
-                        if !v.avail.looping[li].is_empty() {
-                            if self.loop_gen[li] != self.gen {
-                                self.loop_gen[li] = self.gen;
-                                self.loop_lb[li] = w;
-                                self.touched.push((0, l));
-                            } else if w < self.loop_lb[li] {
-                                self.loop_lb[li] = w;
-                            }
+        let mut settled = 0;
+        match &ix.table {
+            None => settled += self.scan_buckets(&v, priority, &mut best),
+            Some(tab) => {
+                // Units standing still: one row of exact times.
+                let row = tab.row(target);
+                for (j, &ms) in row.iter().enumerate() {
+                    let w = (ms as Weight) << TIE_BITS;
+                    if ms == u32::MAX || best.is_some_and(|b| weight_s(w) > b.total_s) {
+                        continue;
+                    }
+                    if let Some(u) = self.fixed_unit(&v, tab.src[j], priority) {
+                        let c = Cost::new(0.0, w, u);
+                        if c.beats(&best) {
+                            best = Some(c);
+                            self.won_fixed = Some(j);
                         }
-                        None
                     }
-                };
-                if let Some(u) = unit {
-                    let c = Cost::new(0.0, w, u);
-                    if c.beats(&best) {
-                        best = Some(c);
-                    }
+                }
+                // Loops: searched only if the landmark bound of one that
+                // has a unit for this call can still win.
+                let worth = (0..ix.loops).any(|l| {
+                    v.avail.looping[l]
+                        .iter()
+                        .any(|&u| v.units[u as usize].takes(priority))
+                        && best.is_none_or(|b| {
+                            let lb = (landmark_ms(row, tab.far(l)) as Weight) << TIE_BITS;
+                            weight_s(lb) <= b.total_s
+                        })
+                });
+                if worth {
+                    settled += self.scan_buckets(&v, priority, &mut best);
                 }
             }
         }
@@ -259,7 +571,8 @@ impl<'a> Fast<'a> {
                 settled += self.exact(x, rem, u, &mut best);
             }
         }
-        // Units on drives of their own, nearest straight-line bound first.
+        // Units on drives of their own, nearest bound first: straight-line
+        // distance over the top speed, or the landmarks when there is a table.
         self.movers.clear();
         let txy = v.net.xy[target.idx()];
         for &u in &v.avail.moving {
@@ -271,7 +584,14 @@ impl<'a> Fast<'a> {
             let p = v.net.xy[x.idx()];
             let d = ((p[0] - txy[0]).powi(2) + (p[1] - txy[1]).powi(2)).sqrt();
             // A little under the straight-line time, for rounding.
-            let lb = rem + (d / ix.lb_speed_mps) * (1.0 - 1e-9) - 1e-6;
+            let mut lb = rem + (d / ix.lb_speed_mps) * (1.0 - 1e-9) - 1e-6;
+            if best.is_some_and(|b| lb > b.total_s) {
+                continue;
+            }
+            if let Some(tab) = &ix.table {
+                let ms = landmark_ms(tab.row(target), tab.row(x));
+                lb = lb.max(rem + weight_s((ms as Weight) << TIE_BITS));
+            }
             self.movers.push((lb, u));
         }
         self.movers
@@ -282,6 +602,7 @@ impl<'a> Fast<'a> {
                 break;
             }
             let (x, rem) = v.units[u as usize].locate(v.net, v.loops, t).next(v.net);
+            settled += self.ensure_space();
             settled += self.exact(x, rem, u, &mut best);
         }
         (best, settled)
@@ -294,22 +615,40 @@ impl<'a> Fast<'a> {
             let c = Cost::new(rem_s, d, u);
             if c.beats(best) {
                 *best = Some(c);
+                self.won_fixed = None;
             }
         }
         self.q.last_settled()
     }
 
-    /// The path from `from` to the target of the last [`Fast::nearest`].
-    pub(super) fn path_to_target(&mut self, from: NodeId, out: &mut Vec<EdgeId>) {
+    /// The path from `from`, where the winner of the last
+    /// [`Fast::nearest`] is, to that query's target.
+    pub(super) fn path_to_target(&mut self, net: &Network, from: NodeId, out: &mut Vec<EdgeId>) {
+        if let (Some(j), Some(tab)) = (self.won_fixed, &self.ix.table) {
+            tab.walk(net, j, self.target, out);
+            return;
+        }
+        self.ensure_space();
         self.q.meet(&self.ix.ch, from, Weight::MAX);
         self.q.meet_path(&self.ix.ch, out);
     }
 
     /// The drive from `from` home to station `station`.
-    pub(super) fn path_home(&mut self, from: NodeId, station: u32, out: &mut Vec<EdgeId>) {
+    pub(super) fn path_home(
+        &mut self,
+        net: &Network,
+        from: NodeId,
+        station: u32,
+        out: &mut Vec<EdgeId>,
+    ) {
         let ix = self.ix;
-        self.q
-            .path_to_fixed(&ix.ch, from, &ix.homes[station as usize], out);
+        match &ix.table {
+            Some(tab) => tab.walk_home(net, station as usize, from, out),
+            None => {
+                self.q
+                    .path_to_fixed(&ix.ch, from, &ix.homes[station as usize], out);
+            }
+        }
     }
 
     pub(super) fn path(&mut self, from: NodeId, to: NodeId, out: &mut Vec<EdgeId>) {

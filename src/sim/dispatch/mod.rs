@@ -23,7 +23,7 @@ mod fast;
 
 use std::cmp::Ordering;
 
-pub use fast::FastIndex;
+pub use fast::{FastIndex, TABLE_MAX_ENTRIES};
 
 use super::patrol::LoopPlan;
 use super::units::{Loc, Unit, UnitState};
@@ -268,7 +268,7 @@ impl<'a> Router<'a> {
         let mut path = Vec::new();
         match &mut self.kind {
             // The call's upward space is still there: half a query.
-            Kind::Fast(f) if from != target => f.path_to_target(from, &mut path),
+            Kind::Fast(f) if from != target => f.path_to_target(v.net, from, &mut path),
             _ => self.path_into(v.net, from, target, &mut path),
         }
         Some(Choice {
@@ -296,7 +296,7 @@ impl<'a> Router<'a> {
     ) -> Vec<EdgeId> {
         let mut out = Vec::new();
         match &mut self.kind {
-            Kind::Fast(f) if from != home => f.path_home(from, station, &mut out),
+            Kind::Fast(f) if from != home => f.path_home(net, from, station, &mut out),
             _ => self.path_into(net, from, home, &mut out),
         }
         out
