@@ -10,7 +10,8 @@
 //!   extract is present.
 //! * `nearest_unit/500_random_<router>/<city>`: the nearest-available-unit
 //!   query alone, 500 idle units at random nodes, a random call node each
-//!   time, with the plain Dijkstra router and with the fast one (`ch`);
+//!   time, with the plain Dijkstra router and with the fast one (`ch`; 500
+//!   sources are too many for its table, so they are in buckets);
 //!   `nearest_unit/scenario_at_stations_<router>/<city>`: the same with the
 //!   scenario's units all idle at their 52 stations (the query the
 //!   simulation mostly asks: units are clustered, so searches go farther).
@@ -319,6 +320,11 @@ fn nearest(c: &mut Criterion, cities: &[(&str, Scenario)]) {
                 avail: &avail,
             };
             let index = FastIndex::new(net, ch.clone(), &homes, &[]);
+            eprintln!(
+                "{what}/{name}: {} of {} sources in the table of exact times",
+                index.table_sources(),
+                homes.len()
+            );
             for kind in [RouterKind::Dijkstra, RouterKind::Ch] {
                 let mut router = match kind {
                     RouterKind::Ch => Router::fast(&index),

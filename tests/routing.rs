@@ -86,43 +86,15 @@ proptest! {
 
 use patrolsim::network::{EdgeId, Weight};
 use patrolsim::routing::ch::{join, upward_space, Ch, ChQuery, FixedTarget};
+use patrolsim::routing::{Step, WeightSearch};
 
-/// Plain Dijkstra over `net.fwd.w` from `s`: the weight to every node and
-/// the edge each node was reached by (`u32::MAX`: none).
-fn int_dijkstra(net: &Network, s: NodeId) -> (Vec<Weight>, Vec<u32>) {
-    use std::cmp::Reverse;
-    let n = net.node_count();
-    let mut dist = vec![Weight::MAX; n];
-    let mut pred = vec![u32::MAX; n];
-    let mut heap = std::collections::BinaryHeap::new();
-    dist[s.idx()] = 0;
-    heap.push(Reverse((0, s.0)));
-    while let Some(Reverse((d, v))) = heap.pop() {
-        if d > dist[v as usize] {
-            continue;
-        }
-        for e in net.fwd.range(v) {
-            let (h, nd) = (net.fwd.head[e] as usize, d + net.fwd.w[e]);
-            if nd < dist[h] {
-                dist[h] = nd;
-                pred[h] = e as u32;
-                heap.push(Reverse((nd, h as u32)));
-            }
-        }
-    }
-    (dist, pred)
-}
-
-/// The edges from the root of `pred` to `t`, in driving order.
-fn int_path(net: &Network, pred: &[u32], t: NodeId) -> Vec<EdgeId> {
-    let mut p = Vec::new();
-    let mut x = t.idx();
-    while pred[x] != u32::MAX {
-        p.push(EdgeId(pred[x]));
-        x = net.edge_from[pred[x] as usize] as usize;
-    }
-    p.reverse();
-    p
+/// Plain Dijkstra over `net.fwd.w` from `s`, run until every node is settled.
+fn plain_search(net: &Network, s: NodeId) -> WeightSearch {
+    let mut search = WeightSearch::new(net.node_count());
+    search.start(Direction::Forward);
+    search.add_source(s, 0);
+    search.run(net, |_, _| Step::Continue);
+    search
 }
 
 /// The edges of `p` chain from `s` to `t`, and their weights add up to `w`.
@@ -150,7 +122,7 @@ fn check_chain(net: &Network, p: &[EdgeId], s: NodeId, t: NodeId, w: Weight) -> 
 fn check_ch(net: &Network, ch: &Ch, sources: &[NodeId], targets: &[NodeId]) -> Result<(), String> {
     let mut q = ChQuery::new(ch);
     let mut p = Vec::new();
-    let refs: Vec<_> = sources.iter().map(|&s| int_dijkstra(net, s)).collect();
+    let refs: Vec<_> = sources.iter().map(|&s| plain_search(net, s)).collect();
     let fwd: Vec<_> = sources
         .iter()
         .map(|&s| upward_space(ch, s, Direction::Forward))
@@ -158,8 +130,8 @@ fn check_ch(net: &Network, ch: &Ch, sources: &[NodeId], targets: &[NodeId]) -> R
     for &t in targets {
         let bwd = upward_space(ch, t, Direction::Backward);
         for (i, &s) in sources.iter().enumerate() {
-            let (dist, pred) = &refs[i];
-            let want = dist[t.idx()];
+            let plain = &refs[i];
+            let want = plain.settled_time(t).unwrap_or(Weight::MAX);
             let ctx = format!("{s:?} -> {t:?}");
             if q.distance(ch, s, t) != Some(want) {
                 return Err(format!(
@@ -170,11 +142,8 @@ fn check_ch(net: &Network, ch: &Ch, sources: &[NodeId], targets: &[NodeId]) -> R
             if q.path(ch, s, t, &mut p) != Some(want) {
                 return Err(format!("{ctx}: path weight"));
             }
-            if p != int_path(net, pred, t) {
-                return Err(format!(
-                    "{ctx}: path {p:?}, want {:?}",
-                    int_path(net, pred, t)
-                ));
+            if p != plain.path(net, t) {
+                return Err(format!("{ctx}: path {p:?}, want {:?}", plain.path(net, t)));
             }
             check_chain(net, &p, s, t, want).map_err(|e| format!("{ctx}: {e}"))?;
             if join(&fwd[i], &bwd) != Some(want) {
@@ -187,13 +156,13 @@ fn check_ch(net: &Network, ch: &Ch, sources: &[NodeId], targets: &[NodeId]) -> R
             return Err(format!("target space of {t:?} is not in settle order"));
         }
         for (i, &s) in sources.iter().enumerate() {
-            let (dist, pred) = &refs[i];
-            let want = dist[t.idx()];
+            let plain = &refs[i];
+            let want = plain.settled_time(t).unwrap_or(Weight::MAX);
             if q.meet(ch, s, Weight::MAX) != Some(want) {
                 return Err(format!("{s:?} -> {t:?}: meet"));
             }
             q.meet_path(ch, &mut p);
-            if p != int_path(net, pred, t) {
+            if p != plain.path(net, t) {
                 return Err(format!("{s:?} -> {t:?}: meet path"));
             }
             // A bound at the distance excludes it; one above keeps it.
@@ -208,12 +177,12 @@ fn check_ch(net: &Network, ch: &Ch, sources: &[NodeId], targets: &[NodeId]) -> R
             return Err(format!("fixed target {t:?}: space of {}", fixed.len()));
         }
         for (i, &s) in sources.iter().enumerate() {
-            let (dist, pred) = &refs[i];
-            let want = dist[t.idx()];
+            let plain = &refs[i];
+            let want = plain.settled_time(t).unwrap_or(Weight::MAX);
             if q.path_to_fixed(ch, s, &fixed, &mut p) != Some(want) {
                 return Err(format!("{s:?} -> {t:?}: path_to_fixed weight"));
             }
-            if p != int_path(net, pred, t) {
+            if p != plain.path(net, t) {
                 return Err(format!("{s:?} -> {t:?}: path_to_fixed path"));
             }
             if q.meet(ch, s, Weight::MAX) != Some(want) {

@@ -16,7 +16,7 @@ import math
 import random
 import sys
 
-from rivercity import RiverCity
+from rivercity import RiverCity, write_hotspots, write_stations
 
 # The city: 535 x 535 intersections 60 m apart (a 32 km square); the rivers
 # take about 3 % of them, and 276,330 are kept (largest strongly connected part).
@@ -26,7 +26,7 @@ RIVER_WIDTH_M = 800.0
 CITY = RiverCity(ROWS, COLS, BLOCK_M, RIVER_WIDTH_M)
 HX, HY = CITY.hx, CITY.hy
 CENTRES = CITY.centres
-dry, inside, district, lonlat = CITY.dry, CITY.inside, CITY.district, CITY.lonlat
+dry, inside = CITY.dry, CITY.inside
 
 STATIONS = 52
 STATION_UNITS = 200          # 44 stations x 4 + 8 x 3
@@ -196,29 +196,11 @@ def main():
     w("seed = 1")
     w("")
     w(f"# ---- {STATIONS} street police service stations ({STATION_UNITS} station units)")
-    count = {}
-    for p in stations:
-        d = district(p)
-        count[d] = count.get(d, 0) + 1
-        lon, lat = lonlat(p)
-        w("[[stations]]")
-        w(f'name = "{d} {count[d]:02d}"')
-        w(f"lon = {lon:.5f}")
-        w(f"lat = {lat:.5f}")
-        w(f"units = {3 if p in three else 4}")
-        w("")
+    write_stations(w, CITY, stations, lambda p: 3 if p in three else 4)
     w(f"# ---- {n_places} must-patrol places: hospitals around the district centres and across the")
     w("# city, commercial districts near the centres, universities towards the edges. The weight is")
     w("# each place's relative share of the calls that fall near places.")
-    for kind, name, p, weight in places:
-        lon, lat = lonlat(p)
-        w("[[hotspots]]")
-        w(f'name = "{name}"')
-        w(f'kind = "{kind}"')
-        w(f"lon = {lon:.5f}")
-        w(f"lat = {lat:.5f}")
-        w(f"weight = {weight}")
-        w("")
+    write_hotspots(w, CITY, places)
     w("# ---- Round-the-clock loops through every must-patrol place: each starts at a station and")
     w(f"# closes within 15 minutes. {UNITS_PER_LOOP} cars per loop, spread evenly round it, which leave the")
     w("# loop only for priority-1 calls. Designed once by `patrolsim patrols design --units 3` on this")

@@ -5,17 +5,19 @@ The places (stations, hospitals, commercial districts, universities, armed
 patrol points) are laid out once, deterministically, on the synthetic river
 city that the scenario's [network] generates; the river geometry here mirrors
 `SyntheticSpec::river_lines` in src/network/synthetic.rs. Run from the
-repository root:  python3 scenarios/tools/make_wuhan.py
+repository root:
+
+    python3 scenarios/tools/make_wuhan.py > scenarios/wuhan-three-circles.toml
 """
 import math
 import random
 
-from rivercity import RiverCity
+from rivercity import RiverCity, station_names, write_hotspots, write_stations
 
 CITY = RiverCity(200, 200, 110.0)
 HX, HY = CITY.hx, CITY.hy
 CENTRES = CITY.centres
-dry, inside, district, lonlat = CITY.dry, CITY.inside, CITY.district, CITY.lonlat
+dry, inside, district = CITY.dry, CITY.inside, CITY.district
 
 
 rng = random.Random(2026)
@@ -108,18 +110,8 @@ def main():
     # Keep the 52 closest to the centre (the urban core), in a stable order.
     cands.sort(key=lambda p: (math.hypot(p[0] / HX, p[1] / HY), p))
     stations = sorted(cands[:52], key=lambda p: (-p[1], p[0]))
-    count = {}
     w("# ---- 52 street police service stations, 3 response units each")
-    for p in stations:
-        d = district(p)
-        count[d] = count.get(d, 0) + 1
-        lon, lat = lonlat(p)
-        w("[[stations]]")
-        w(f'name = "{d} {count[d]:02d}"')
-        w(f"lon = {lon:.5f}")
-        w(f"lat = {lat:.5f}")
-        w("units = 3")
-        w("")
+    write_stations(w, CITY, stations, lambda p: 3)
     taken = list(stations)
     places = []
     for k in range(24):
@@ -132,36 +124,19 @@ def main():
         places.append(("school", f"University {k + 1:02d}", draw(None, 0, None, taken, 1200, outer=True), 1.0))
     w("# ---- 55 must-patrol places: 24 tertiary hospitals and 8 commercial districts near the district")
     w("# centres, 23 universities towards the edges")
-    for kind, name, p, weight in places:
-        lon, lat = lonlat(p)
-        w("[[hotspots]]")
-        w(f'name = "{name}"')
-        w(f'kind = "{kind}"')
-        w(f"lon = {lon:.5f}")
-        w(f"lat = {lat:.5f}")
-        w(f"weight = {weight}")
-        w("")
+    write_hotspots(w, CITY, places)
     w("# ---- 72 armed patrol points: a unit stands at each (a post), leaving it only for urgent calls")
     posts = []
     for k in range(72):
         d = ["Hankou", "Wuchang", "Hanyang"][k % 3]
-        p = draw(d, 0.35 * HX, d, taken, 700)
-        posts.append((f"Armed patrol point {k + 1:02d}", p))
-        lon, lat = lonlat(p)
-        w("[[hotspots]]")
-        w(f'name = "Armed patrol point {k + 1:02d}"')
-        w('kind = "other"')
-        w(f"lon = {lon:.5f}")
-        w(f"lat = {lat:.5f}")
-        w("weight = 0.5")
-        w("")
+        posts.append((f"Armed patrol point {k + 1:02d}", draw(d, 0.35 * HX, d, taken, 700)))
+    write_hotspots(w, CITY, [("other", name, p, 0.5) for name, p in posts])
+    names = station_names(CITY, stations)
     for name, p in posts:
-        best = min(stations, key=lambda s: math.hypot(s[0] - p[0], s[1] - p[1]))
-        d = district(best)
-        idx = [s for s in stations if district(s) == d].index(best) + 1
+        best = min(range(len(stations)), key=lambda i: math.hypot(stations[i][0] - p[0], stations[i][1] - p[1]))
         w("[[patrols]]")
         w(f'name = "Post: {name}"')
-        w(f'station = "{d} {idx:02d}"')
+        w(f'station = "{names[best]}"')
         w(f'waypoints = ["{name}"]')
         w("max_priority = 1")
         w("")

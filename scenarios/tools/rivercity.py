@@ -1,6 +1,7 @@
 """Geometry of patrolsim's synthetic river city, mirroring
 `SyntheticSpec::river_lines` in src/network/synthetic.rs, for the scripts
-that lay out scenarios on it."""
+that lay out scenarios on it, and the scenario tables those scripts write
+for stations and places on it."""
 import math
 
 M_PER_DEG = 6371008.8 * math.pi / 180.0
@@ -58,3 +59,39 @@ class RiverCity:
     def lonlat(self, p):
         return (self.lon0 + p[0] / (M_PER_DEG * math.cos(math.radians(self.lat0))),
                 self.lat0 + p[1] / M_PER_DEG)
+
+
+def station_names(city, stations):
+    """Station names: the district and the station's number within it, counted in the given order."""
+    count = {}
+    names = []
+    for p in stations:
+        d = city.district(p)
+        count[d] = count.get(d, 0) + 1
+        names.append(f"{d} {count[d]:02d}")
+    return names
+
+
+def write_stations(w, city, stations, units):
+    """A [[stations]] table per station (named by `station_names`); units(p) is its unit count."""
+    for name, p in zip(station_names(city, stations), stations):
+        lon, lat = city.lonlat(p)
+        w("[[stations]]")
+        w(f'name = "{name}"')
+        w(f"lon = {lon:.5f}")
+        w(f"lat = {lat:.5f}")
+        w(f"units = {units(p)}")
+        w("")
+
+
+def write_hotspots(w, city, places):
+    """A [[hotspots]] table per (kind, name, point, weight)."""
+    for kind, name, p, weight in places:
+        lon, lat = city.lonlat(p)
+        w("[[hotspots]]")
+        w(f'name = "{name}"')
+        w(f'kind = "{kind}"')
+        w(f"lon = {lon:.5f}")
+        w(f"lat = {lat:.5f}")
+        w(f"weight = {weight}")
+        w("")

@@ -19,6 +19,13 @@
 //!   straight-line distance over the network's top straight-line speed, and
 //!   searched exactly only when that bound can win.
 //!
+//! When `fixed sources × nodes` fits [`TABLE_MAX_ENTRIES`], a [`Table`] of
+//! exact times from every station and post to every node replaces their
+//! buckets: a query reads one row for the units standing still, bounds
+//! loops and movers by the sources as landmarks, and runs the call's upward
+//! search only when one of those can still win. Routes from a station and
+//! home to it are walks up the table's trees.
+//!
 //! Nothing here grows with the number of nodes per query; buffers are reused.
 
 use super::{first_taking, Cost, View};
