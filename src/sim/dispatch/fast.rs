@@ -427,7 +427,17 @@ pub(super) struct Fast<'a> {
     loop_gen: Vec<u32>,
     gen: u32,
     touched: Vec<(Weight, u32)>,
-    movers: Vec<(f64, u32)>,
+    cands: Vec<Cand>,
+}
+
+/// A unit on a loop or on the move that may win, with a lower bound on
+/// its time to the call, seconds.
+#[derive(Clone, Copy, Debug)]
+struct Cand {
+    lb: f64,
+    unit: u32,
+    x: NodeId,
+    rem_s: f64,
 }
 
 impl<'a> Fast<'a> {
@@ -441,7 +451,7 @@ impl<'a> Fast<'a> {
             loop_gen: vec![0; ix.loops],
             gen: 0,
             touched: Vec::new(),
-            movers: Vec::new(),
+            cands: Vec::new(),
             ix,
         }
     }
@@ -555,64 +565,81 @@ impl<'a> Fast<'a> {
                 }
             }
         }
-        // Loops, nearest bound first.
+        // Loop units, then units on drives of their own, each with a lower
+        // bound: their loop's (from the buckets), straight-line distance
+        // over the top speed, and the landmarks when there is a table. Those
+        // that can still win are searched exactly, nearest bound first.
         for k in 0..self.touched.len() {
             let l = self.touched[k].1;
             self.touched[k].0 = self.loop_lb[l as usize];
         }
         self.touched.sort_unstable();
+        self.cands.clear();
         for k in 0..self.touched.len() {
             let (lb, l) = self.touched[k];
             if best.is_some_and(|b| weight_s(lb) > b.total_s) {
                 break;
             }
             for &u in &v.avail.looping[l as usize] {
-                let unit = &v.units[u as usize];
-                if !unit.takes(priority) {
-                    continue;
-                }
-                let (x, rem) = unit.locate(v.net, v.loops, t).next(v.net);
-                if best.is_some_and(|b| rem + weight_s(lb) > b.total_s) {
-                    continue;
-                }
-                settled += self.exact(x, rem, u, &mut best);
+                self.candidate(&v, t, target, u, priority, weight_s(lb), &best);
             }
         }
-        // Units on drives of their own, nearest bound first: straight-line
-        // distance over the top speed, or the landmarks when there is a table.
-        self.movers.clear();
-        let txy = v.net.xy[target.idx()];
         for &u in &v.avail.moving {
-            let unit = &v.units[u as usize];
-            if !unit.takes(priority) {
-                continue;
-            }
-            let (x, rem) = unit.locate(v.net, v.loops, t).next(v.net);
-            let p = v.net.xy[x.idx()];
-            let d = ((p[0] - txy[0]).powi(2) + (p[1] - txy[1]).powi(2)).sqrt();
-            // A little under the straight-line time, for rounding.
-            let mut lb = rem + (d / ix.lb_speed_mps) * (1.0 - 1e-9) - 1e-6;
-            if best.is_some_and(|b| lb > b.total_s) {
-                continue;
-            }
-            if let Some(tab) = &ix.table {
-                let ms = landmark_ms(tab.row(target), tab.row(x));
-                lb = lb.max(rem + weight_s((ms as Weight) << TIE_BITS));
-            }
-            self.movers.push((lb, u));
+            self.candidate(&v, t, target, u, priority, 0.0, &best);
         }
-        self.movers
-            .sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-        for k in 0..self.movers.len() {
-            let (lb, u) = self.movers[k];
-            if best.is_some_and(|b| lb > b.total_s) {
+        self.cands
+            .sort_unstable_by(|a, b| a.lb.total_cmp(&b.lb).then(a.unit.cmp(&b.unit)));
+        for k in 0..self.cands.len() {
+            let c = self.cands[k];
+            if best.is_some_and(|b| c.lb > b.total_s) {
                 break;
             }
-            let (x, rem) = v.units[u as usize].locate(v.net, v.loops, t).next(v.net);
             settled += self.ensure_space();
-            settled += self.exact(x, rem, u, &mut best);
+            settled += self.exact(c.x, c.rem_s, c.unit, &mut best);
         }
         (best, settled)
+    }
+
+    /// Keep unit `u` (on a loop whose bound is `loop_lb_s`, or moving: 0) as
+    /// a candidate for the call at `target` if it takes `priority` and its
+    /// lower bound can still beat `best`.
+    #[allow(clippy::too_many_arguments)]
+    fn candidate(
+        &mut self,
+        v: &View<'_>,
+        t: f64,
+        target: NodeId,
+        u: u32,
+        priority: u8,
+        loop_lb_s: f64,
+        best: &Option<Cost>,
+    ) {
+        let unit = &v.units[u as usize];
+        if !unit.takes(priority) {
+            return;
+        }
+        let (x, rem_s) = unit.locate(v.net, v.loops, t).next(v.net);
+        let (p, q) = (v.net.xy[x.idx()], v.net.xy[target.idx()]);
+        let d = ((p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2)).sqrt();
+        // A little under the straight-line time, for rounding.
+        let line_s = (d / self.ix.lb_speed_mps) * (1.0 - 1e-9) - 1e-6;
+        let mut lb = rem_s + loop_lb_s.max(line_s);
+        if best.is_some_and(|b| lb > b.total_s) {
+            return;
+        }
+        if let Some(tab) = &self.ix.table {
+            let ms = landmark_ms(tab.row(target), tab.row(x));
+            lb = lb.max(rem_s + weight_s((ms as Weight) << TIE_BITS));
+            if best.is_some_and(|b| lb > b.total_s) {
+                return;
+            }
+        }
+        self.cands.push(Cand {
+            lb,
+            unit: u,
+            x,
+            rem_s,
+        });
     }
 
     /// The exact cost of unit `u`, `rem_s` from node `x`; keeps it if it wins.
