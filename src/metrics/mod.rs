@@ -489,6 +489,10 @@ pub struct Recorder {
     batch: Vec<f64>,
     /// Scratch for runs of passes.
     runs: Vec<Run>,
+    /// Scratch: the next pass of each run ([`Recorder::merge_listed`]).
+    next: Vec<u64>,
+    /// Scratch: a lap's gaps ([`Recorder::merge_periodic`]).
+    gaps: Vec<f64>,
     /// The most passes ever listed at once.
     peak: usize,
 }
@@ -523,6 +527,8 @@ impl Recorder {
             last_start: vec![f64::NAN; units],
             batch: Vec::new(),
             runs: Vec::new(),
+            next: Vec::new(),
+            gaps: Vec::new(),
             peak: 0,
             warmup_s: window.0,
             horizon_s: window.1,
@@ -637,7 +643,14 @@ impl Recorder {
 
     /// Merge runs of passes by listing them, a chunk of time at a time.
     fn merge_listed(&mut self, h: usize, runs: &[Run]) {
-        let mut next: Vec<u64> = vec![0; runs.len()];
+        let mut next = std::mem::take(&mut self.next);
+        next.clear();
+        next.resize(runs.len(), 0);
+        self.merge_listed_with(h, runs, &mut next);
+        self.next = next;
+    }
+
+    fn merge_listed_with(&mut self, h: usize, runs: &[Run], next: &mut [u64]) {
         let mut from = runs.iter().map(|r| r.at(0)).fold(f64::INFINITY, f64::min);
         loop {
             let upto = from + CHUNK_S;
@@ -687,7 +700,7 @@ impl Recorder {
             }
             log.passes - before
         };
-        let mut gaps = Vec::with_capacity(runs.len());
+        let mut gaps = std::mem::take(&mut self.gaps);
         let mut k = 0;
         while k < nmax {
             let added = lap(log, k, &mut gaps);
@@ -707,6 +720,7 @@ impl Recorder {
                 log.end = log.end.max(last);
             }
         }
+        self.gaps = gaps;
         self.peak = self.peak.max(runs.len());
     }
 

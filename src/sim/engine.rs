@@ -20,6 +20,7 @@ use super::queue::EventQueue;
 use super::units::{Loc, Route, Unit, UnitState};
 use crate::demand::Call;
 use crate::error::{Error, Result};
+use crate::network::EdgeId;
 use crate::network::{Network, NodeId};
 use crate::routing::ch::Ch;
 use crate::routing::Search;
@@ -116,6 +117,8 @@ pub struct Engine<'a, O: Observer> {
     queue: EventQueue<Ev>,
     waiting: BTreeSet<Waiting>,
     router: Router<'a>,
+    /// Emptied time buffers of finished drives, for reuse.
+    spare_times: Vec<Vec<f64>>,
     avail: Avail,
     rejoin: Vec<Rejoin>,
     /// Units responding to or on scene at a call.
@@ -158,6 +161,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             queue: EventQueue::new(calls.len() as u64),
             waiting: BTreeSet::new(),
             router,
+            spare_times: Vec::new(),
             avail,
             rejoin: scn.patrols.iter().map(|p| p.rejoin).collect(),
             busy: 0,
@@ -199,8 +203,24 @@ impl<'a, O: Observer> Engine<'a, O> {
     /// Set a state and keep the availability index in step.
     fn set_state(&mut self, unit: u32, state: UnitState) {
         let u = &mut self.units[unit as usize];
-        u.state = state;
+        let old = std::mem::replace(&mut u.state, state);
         self.avail.set(unit, Class::of(u));
+        // The buffers of a drive that is over serve the next ones.
+        if let UnitState::Responding { route, .. }
+        | UnitState::Returning { route }
+        | UnitState::Patrolling { route, .. } = old
+        {
+            self.router.recycle(route.edges);
+            if self.spare_times.len() < 256 {
+                self.spare_times.push(route.t_end);
+            }
+        }
+    }
+
+    /// A route from `loc` at `t` along `path`, with a reused time buffer.
+    fn route(&mut self, t: f64, loc: Loc, path: Vec<EdgeId>) -> Route {
+        let times = self.spare_times.pop().unwrap_or_default();
+        Route::from_loc_reusing(self.net, t, loc, path, times)
     }
 
     /// A patrol unit drives its loop undisturbed from `t`, `phase_s` into the lap.
@@ -340,7 +360,7 @@ impl<'a, O: Observer> Engine<'a, O> {
     }
 
     fn dispatch(&mut self, choice: Choice, call: u32, t: f64, from_queue: bool) -> Result<()> {
-        let route = Route::from_loc(self.net, t, choice.loc, choice.path);
+        let route = self.route(t, choice.loc, choice.path);
         let arrival = route.arrival();
         self.obs.route(t, choice.unit, &route);
         let u = &mut self.units[choice.unit as usize];
@@ -430,7 +450,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             self.obs.event(t, &SimEvent::Home { unit });
             return Ok(());
         }
-        let route = Route::from_node(self.net, t, scene, path);
+        let route = self.route(t, Loc::AtNode(scene), path);
         let at = route.arrival();
         self.obs.route(t, unit, &route);
         self.set_state(unit, UnitState::Returning { route });
@@ -474,7 +494,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                 waypoint: wp,
             },
         );
-        let route = Route::from_node(self.net, t, scene, path);
+        let route = self.route(t, Loc::AtNode(scene), path);
         self.drive_loop(unit, route, wp, t)
     }
 

@@ -72,49 +72,50 @@ pub struct Route {
 impl Route {
     /// A route leaving `from` (where the unit is at `t0`) along `path`.
     pub fn from_node(net: &Network, t0: f64, from: NodeId, path: Vec<EdgeId>) -> Route {
-        let mut t = t0;
-        let t_end = path
-            .iter()
-            .map(|&e| {
-                t += net.edge_time(e);
-                t
-            })
-            .collect();
-        let dest = path.last().map_or(from, |&e| net.edge_to(e));
-        Route {
-            t0,
-            start: Some(from),
-            edges: path,
-            t_end,
-            dest,
-        }
+        Route::from_loc_reusing(net, t0, Loc::AtNode(from), path, Vec::new())
     }
 
     /// A route that starts at `loc` at time `t0` and continues along `path`
     /// from the next node of `loc`.
     pub fn from_loc(net: &Network, t0: f64, loc: Loc, path: Vec<EdgeId>) -> Route {
-        match loc {
-            Loc::AtNode(v) => Route::from_node(net, t0, v, path),
+        Route::from_loc_reusing(net, t0, loc, path, Vec::new())
+    }
+
+    /// As [`Route::from_loc`], filling `t_end` (cleared first) for the
+    /// times: the engine passes buffers of routes it no longer needs.
+    pub fn from_loc_reusing(
+        net: &Network,
+        t0: f64,
+        loc: Loc,
+        mut path: Vec<EdgeId>,
+        mut t_end: Vec<f64>,
+    ) -> Route {
+        let (start, mut t) = match loc {
+            Loc::AtNode(v) => (Some(v), t0),
             Loc::OnEdge { edge, rem_s } => {
-                let mut edges = Vec::with_capacity(path.len() + 1);
-                let mut t_end = Vec::with_capacity(path.len() + 1);
-                let mut t = t0 + rem_s;
-                edges.push(edge);
-                t_end.push(t);
-                for e in path {
-                    t += net.edge_time(e);
-                    edges.push(e);
-                    t_end.push(t);
-                }
-                let dest = net.edge_to(*edges.last().unwrap_or(&edge));
-                Route {
-                    t0,
-                    start: None,
-                    edges,
-                    t_end,
-                    dest,
-                }
+                path.insert(0, edge);
+                (None, t0 + rem_s)
             }
+        };
+        let dest = match (loc, path.last()) {
+            (_, Some(&e)) => net.edge_to(e),
+            (Loc::AtNode(v), None) => v,
+            (Loc::OnEdge { edge, .. }, None) => net.edge_to(edge),
+        };
+        t_end.clear();
+        for (i, &e) in path.iter().enumerate() {
+            // The first edge of a route that starts mid-edge takes `rem_s`.
+            if i > 0 || start.is_some() {
+                t += net.edge_time(e);
+            }
+            t_end.push(t);
+        }
+        Route {
+            t0,
+            start,
+            edges: path,
+            t_end,
+            dest,
         }
     }
 

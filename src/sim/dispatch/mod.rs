@@ -223,6 +223,8 @@ enum Kind<'a> {
 pub struct Router<'a> {
     kind: Kind<'a>,
     settled: usize,
+    /// Emptied path buffers handed back by [`Router::recycle`], for reuse.
+    spare: Vec<Vec<EdgeId>>,
 }
 
 impl<'a> Router<'a> {
@@ -237,6 +239,7 @@ impl<'a> Router<'a> {
                 gen: 0,
             })),
             settled: 0,
+            spare: Vec::new(),
         }
     }
 
@@ -245,7 +248,21 @@ impl<'a> Router<'a> {
         Router {
             kind: Kind::Fast(Box::new(fast::Fast::new(index))),
             settled: 0,
+            spare: Vec::new(),
         }
+    }
+
+    /// Hand back a path buffer no longer needed: later paths reuse it, so
+    /// a run does not allocate per call once it has enough buffers.
+    pub fn recycle(&mut self, mut path: Vec<EdgeId>) {
+        path.clear();
+        if self.spare.len() < 256 {
+            self.spare.push(path);
+        }
+    }
+
+    fn buffer(&mut self) -> Vec<EdgeId> {
+        self.spare.pop().unwrap_or_default()
     }
 
     /// Nodes settled by the last query (a cost measure).
@@ -265,7 +282,7 @@ impl<'a> Router<'a> {
         let u = &v.units[best.unit as usize];
         let loc = u.locate(v.net, v.loops, t);
         let (from, _) = loc.next(v.net);
-        let mut path = Vec::new();
+        let mut path = self.buffer();
         match &mut self.kind {
             // The call's upward space is still there: half a query.
             Kind::Fast(f) if from != target => f.path_to_target(v.net, from, &mut path),
@@ -281,7 +298,7 @@ impl<'a> Router<'a> {
 
     /// The shortest path from `from` to `to` as edges (empty when equal).
     pub fn path(&mut self, net: &Network, from: NodeId, to: NodeId) -> Vec<EdgeId> {
-        let mut out = Vec::new();
+        let mut out = self.buffer();
         self.path_into(net, from, to, &mut out);
         out
     }
@@ -294,7 +311,7 @@ impl<'a> Router<'a> {
         station: u32,
         home: NodeId,
     ) -> Vec<EdgeId> {
-        let mut out = Vec::new();
+        let mut out = self.buffer();
         match &mut self.kind {
             Kind::Fast(f) if from != home => f.path_home(net, from, station, &mut out),
             _ => self.path_into(net, from, home, &mut out),
