@@ -1257,6 +1257,12 @@ impl ChQuery {
     /// stalled), in settle order, so by ascending weight. Nodes are network
     /// node ids.
     pub fn target_space(&mut self, ch: &Ch, t: NodeId) -> &[(u32, Weight)] {
+        self.target_space_within(ch, t, Weight::MAX)
+    }
+
+    /// As [`ChQuery::target_space`], keeping only nodes lighter than
+    /// `limit`: enough for every [`ChQuery::meet`] of a path lighter than it.
+    pub fn target_space_within(&mut self, ch: &Ch, t: NodeId, limit: Weight) -> &[(u32, Weight)] {
         self.last_meet = None;
         self.space.clear();
         for &v in &self.space_ranks {
@@ -1267,7 +1273,7 @@ impl ChQuery {
         self.target = rt;
         self.t.start(&ch.both, rt);
         let mut settled = 0;
-        while let Some((v, d, stalled)) = self.t.settle(&ch.both, false, Weight::MAX) {
+        while let Some((v, d, stalled)) = self.t.settle(&ch.both, false, limit) {
             settled += 1;
             if !stalled {
                 self.space.push((ch.order[v as usize], d));

@@ -456,13 +456,17 @@ impl<'a> Fast<'a> {
         }
     }
 
-    /// Make sure `q` holds the call's target space; nodes it settled.
-    fn ensure_space(&mut self) -> usize {
+    /// Make sure `q` holds the call's target space, enough to find any unit
+    /// that beats `best`; nodes it settled.
+    fn ensure_space(&mut self, best: &Option<Cost>) -> usize {
         if self.space {
             return 0;
         }
         self.space = true;
-        self.q.target_space(&self.ix.ch, self.target).len()
+        let limit = bound(best, 0.0);
+        self.q
+            .target_space_within(&self.ix.ch, self.target, limit)
+            .len()
     }
 
     /// The cheapest available unit of fixed source `srcs[s]` that takes `priority`.
@@ -478,7 +482,7 @@ impl<'a> Fast<'a> {
     /// Scan the buckets of the call's target space (in order of distance)
     /// for fixed sources and loop bounds.
     fn scan_buckets(&mut self, v: &View<'_>, priority: u8, best: &mut Option<Cost>) -> usize {
-        let settled = self.ensure_space();
+        let settled = self.ensure_space(best);
         let ix = self.ix;
         for &(x, db) in self.q.space() {
             if best.is_some_and(|b| weight_s(db) > b.total_s) {
@@ -594,7 +598,7 @@ impl<'a> Fast<'a> {
             if best.is_some_and(|b| c.lb > b.total_s) {
                 break;
             }
-            settled += self.ensure_space();
+            settled += self.ensure_space(&best);
             settled += self.exact(c.x, c.rem_s, c.unit, &mut best);
         }
         (best, settled)
@@ -662,7 +666,8 @@ impl<'a> Fast<'a> {
             tab.walk(net, j, self.target, out);
             return;
         }
-        self.ensure_space();
+        // The winner came from the target space: it is there already.
+        self.ensure_space(&None);
         self.q.meet(&self.ix.ch, from, Weight::MAX);
         self.q.meet_path(&self.ix.ch, out);
     }
