@@ -192,6 +192,15 @@ proptest! {
                     prop_assert_eq!(&p, &fast.path_home(&net, target, s as u32, home));
                     prop_assert_eq!(&p, &fast_buckets.path_home(&net, target, s as u32, home));
                 }
+                // So do drives back to a loop's waypoints.
+                for (l, plan) in loops.iter().enumerate() {
+                    for (w, &to) in plan.nodes.iter().enumerate() {
+                        let (l, w) = (l as u32, w as u32);
+                        let p = plain.path_to_waypoint(&net, target, l, w, to);
+                        prop_assert_eq!(&p, &fast.path_to_waypoint(&net, target, l, w, to));
+                        prop_assert_eq!(&p, &fast_buckets.path_to_waypoint(&net, target, l, w, to));
+                    }
+                }
                 match (want, a) {
                     (None, None) => {}
                     (Some(w), Some(a)) => {

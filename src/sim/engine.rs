@@ -474,7 +474,10 @@ impl<'a, O: Observer> Engine<'a, O> {
             Rejoin::Resume => {
                 let wp = self.units[unit as usize].resume_wp;
                 let target = plan.nodes[wp as usize];
-                (wp, self.router.path(self.net, scene, target))
+                let path = self
+                    .router
+                    .path_to_waypoint(self.net, scene, patrol, wp, target);
+                (wp, path)
             }
             Rejoin::Nearest => {
                 // The waypoint reached first from the scene; ties go to the

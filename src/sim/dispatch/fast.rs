@@ -28,7 +28,7 @@
 //!
 //! Nothing here grows with the number of nodes per query; buffers are reused.
 
-use super::{first_taking, Cost, View};
+use super::{first_taking, Cost, Fixed, View};
 use crate::network::{weight_ms, weight_s, EdgeId, Network, NodeId, Weight, TIE_BITS};
 use crate::routing::ch::{upward_space, Ch, ChQuery, FixedTarget};
 use crate::routing::{Direction, Step, WeightSearch};
@@ -56,6 +56,8 @@ pub struct FastIndex {
     loops: usize,
     /// Each station's backward space, for the drive home after a call.
     homes: Vec<FixedTarget>,
+    /// Each loop's waypoints' backward spaces, for rejoining the loop.
+    waypoints: Vec<Vec<FixedTarget>>,
     /// Exact times from the fixed sources, when the city is small enough.
     table: Option<Table>,
 }
@@ -362,8 +364,18 @@ impl FastIndex {
                 .map(|&s| FixedTarget::new(&ch, s))
                 .collect()
         };
+        let waypoints = loops
+            .par_iter()
+            .map(|plan| {
+                plan.nodes
+                    .iter()
+                    .map(|&w| FixedTarget::new(&ch, w))
+                    .collect()
+            })
+            .collect();
         FastIndex {
             homes,
+            waypoints,
             ch,
             srcs,
             first,
@@ -672,22 +684,21 @@ impl<'a> Fast<'a> {
         self.q.meet_path(&self.ix.ch, out);
     }
 
-    /// The drive from `from` home to station `station`.
-    pub(super) fn path_home(
+    /// The drive from `from` to a station (home) or a loop's waypoint.
+    pub(super) fn path_to_fixed(
         &mut self,
         net: &Network,
         from: NodeId,
-        station: u32,
+        fixed: Fixed,
         out: &mut Vec<EdgeId>,
     ) {
         let ix = self.ix;
-        match &ix.table {
-            Some(tab) => tab.walk_home(net, station as usize, from, out),
-            None => {
-                self.q
-                    .path_to_fixed(&ix.ch, from, &ix.homes[station as usize], out);
-            }
-        }
+        let target = match (fixed, &ix.table) {
+            (Fixed::Home(i), Some(tab)) => return tab.walk_home(net, i as usize, from, out),
+            (Fixed::Home(i), None) => &ix.homes[i as usize],
+            (Fixed::Waypoint(l, w), _) => &ix.waypoints[l as usize][w as usize],
+        };
+        self.q.path_to_fixed(&ix.ch, from, target, out);
     }
 
     pub(super) fn path(&mut self, from: NodeId, to: NodeId, out: &mut Vec<EdgeId>) {

@@ -196,6 +196,15 @@ pub struct View<'a> {
     pub avail: &'a Avail,
 }
 
+/// A destination the fast router prepared for.
+#[derive(Clone, Copy, Debug)]
+enum Fixed {
+    /// A station, by index.
+    Home(u32),
+    /// A waypoint of a loop: (loop, waypoint).
+    Waypoint(u32, u32),
+}
+
 /// A unit that could take the call, for the plain router.
 #[derive(Clone, Copy, Debug)]
 struct Cand {
@@ -311,10 +320,33 @@ impl<'a> Router<'a> {
         station: u32,
         home: NodeId,
     ) -> Vec<EdgeId> {
+        self.path_to_fixed(net, from, Fixed::Home(station), home)
+    }
+
+    /// The drive from `from` to waypoint `wp` of loop `patrol`, at node `to`.
+    pub fn path_to_waypoint(
+        &mut self,
+        net: &Network,
+        from: NodeId,
+        patrol: u32,
+        wp: u32,
+        to: NodeId,
+    ) -> Vec<EdgeId> {
+        self.path_to_fixed(net, from, Fixed::Waypoint(patrol, wp), to)
+    }
+
+    /// The drive from `from` to a place the fast router prepared for, at `to`.
+    fn path_to_fixed(
+        &mut self,
+        net: &Network,
+        from: NodeId,
+        fixed: Fixed,
+        to: NodeId,
+    ) -> Vec<EdgeId> {
         let mut out = self.buffer();
         match &mut self.kind {
-            Kind::Fast(f) if from != home => f.path_home(net, from, station, &mut out),
-            _ => self.path_into(net, from, home, &mut out),
+            Kind::Fast(f) if from != to => f.path_to_fixed(net, from, fixed, &mut out),
+            _ => self.path_into(net, from, to, &mut out),
         }
         out
     }
