@@ -1263,6 +1263,14 @@ impl ChQuery {
     /// As [`ChQuery::target_space`], keeping only nodes lighter than
     /// `limit`: enough for every [`ChQuery::meet`] of a path lighter than it.
     pub fn target_space_within(&mut self, ch: &Ch, t: NodeId, limit: Weight) -> &[(u32, Weight)] {
+        self.begin_space(ch, t);
+        while self.grow_space(ch, limit).is_some() {}
+        &self.space
+    }
+
+    /// Begin the target space of `t` (see [`ChQuery::target_space`]), to be
+    /// grown node by node with [`ChQuery::grow_space`].
+    pub fn begin_space(&mut self, ch: &Ch, t: NodeId) {
         self.last_meet = None;
         self.space.clear();
         for &v in &self.space_ranks {
@@ -1272,17 +1280,29 @@ impl ChQuery {
         let rt = ch.rank[t.idx()];
         self.target = rt;
         self.t.start(&ch.both, rt);
-        let mut settled = 0;
-        while let Some((v, d, stalled)) = self.t.settle(&ch.both, false, limit) {
-            settled += 1;
+        self.settled = 0;
+    }
+
+    /// Add the next node lighter than `limit` to the target space begun by
+    /// [`ChQuery::begin_space`]: `(node, weight)`, in ascending weight;
+    /// `None` once none is left. `limit` may shrink from call to call: the
+    /// space then holds every node lighter than the last one, enough for
+    /// every [`ChQuery::meet`] of a path lighter than it.
+    pub fn grow_space(&mut self, ch: &Ch, limit: Weight) -> Option<(u32, Weight)> {
+        loop {
+            if self.t.min_key() >= limit {
+                return None;
+            }
+            let (v, d, stalled) = self.t.settle(&ch.both, false, limit)?;
+            self.settled += 1;
             if !stalled {
-                self.space.push((ch.order[v as usize], d));
+                let node = ch.order[v as usize];
+                self.space.push((node, d));
                 self.space_ranks.push(v);
                 self.in_space[v as usize] = d;
+                return Some((node, d));
             }
         }
-        self.settled = settled;
-        &self.space
     }
 
     /// The target space of the last [`ChQuery::target_space`].

@@ -476,9 +476,8 @@ impl<'a> Fast<'a> {
         }
         self.space = true;
         let limit = bound(best, 0.0);
-        self.q
-            .target_space_within(&self.ix.ch, self.target, limit)
-            .len()
+        self.q.target_space_within(&self.ix.ch, self.target, limit);
+        self.q.last_settled()
     }
 
     /// The cheapest available unit of fixed source `srcs[s]` that takes `priority`.
@@ -491,15 +490,14 @@ impl<'a> Fast<'a> {
         }
     }
 
-    /// Scan the buckets of the call's target space (in order of distance)
-    /// for fixed sources and loop bounds.
+    /// Grow the call's target space in order of distance, scanning the
+    /// buckets of each node for fixed sources and loop bounds, until no node
+    /// left can lead to a unit that beats the best so far.
     fn scan_buckets(&mut self, v: &View<'_>, priority: u8, best: &mut Option<Cost>) -> usize {
-        let settled = self.ensure_space(best);
         let ix = self.ix;
-        for &(x, db) in self.q.space() {
-            if best.is_some_and(|b| weight_s(db) > b.total_s) {
-                break;
-            }
+        self.space = true;
+        self.q.begin_space(&ix.ch, self.target);
+        while let Some((x, db)) = self.q.grow_space(&ix.ch, bound(best, 0.0)) {
             for &(s, ds) in ix.bucket(x) {
                 let w = ds + db;
                 if best.is_some_and(|b| weight_s(w) > b.total_s) {
@@ -525,7 +523,7 @@ impl<'a> Fast<'a> {
                 }
             }
         }
-        settled
+        self.q.last_settled()
     }
 
     pub(super) fn nearest(
