@@ -5,9 +5,10 @@
 //! forward upward search space in the hierarchy stored in buckets: for each
 //! hierarchy node, the sources whose space holds it, sorted by distance.
 //!
-//! A nearest-unit query runs the call node's backward upward search once (a
-//! few hundred nodes) and scans the buckets of the nodes it settles, in order
-//! of distance, stopping as soon as nothing left can beat the best so far:
+//! A nearest-unit query grows the call node's backward upward search (a few
+//! hundred nodes at most), scanning the buckets of each node as it settles
+//! it, in order of distance, and stops as soon as nothing left can beat the
+//! best so far:
 //!
 //! - a station or post entry gives the exact time of its lowest-numbered
 //!   available unit (they stand still);
