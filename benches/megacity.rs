@@ -32,7 +32,7 @@ use patrolsim::scenario::file::{HotspotSpec, ScenarioFile, StationSpec};
 use patrolsim::scenario::RouterKind;
 use patrolsim::scenario::{load, Scenario};
 use patrolsim::sim;
-use patrolsim::sim::dispatch::{Avail, Class, FastIndex, Router, View};
+use patrolsim::sim::dispatch::{Avail, FastIndex, Router, View};
 use patrolsim::sim::units::Unit;
 
 fn root() -> PathBuf {
@@ -309,10 +309,7 @@ fn nearest(c: &mut Criterion, cities: &[(&str, Scenario)]) {
             ("scenario_at_stations", home_units(scn), station_nodes),
         ] {
             let homes: Vec<NodeId> = homes;
-            let mut avail = Avail::new(units.len(), homes.len(), 0);
-            for (i, u) in units.iter().enumerate() {
-                avail.set(i as u32, Class::of(u));
-            }
+            let avail = Avail::of(&units, homes.len(), 0);
             let view = View {
                 net,
                 loops: &[],

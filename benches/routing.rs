@@ -9,7 +9,7 @@ use patrolsim::network::NodeId;
 use patrolsim::routing::ch::{Ch, ChQuery};
 use patrolsim::routing::{Direction, Search, Step};
 use patrolsim::scenario::{load, RouterKind};
-use patrolsim::sim::dispatch::{Avail, Class, Router, View};
+use patrolsim::sim::dispatch::{Avail, Router, View};
 use patrolsim::sim::units::Unit;
 use patrolsim::sim::Prepared;
 
@@ -43,10 +43,7 @@ fn routing(c: &mut Criterion) {
         .filter(|u| u.patrol.is_none())
         .map(|u| Unit::at_station(u.station as u32, scn.stations[u.station].node))
         .collect();
-    let mut avail = Avail::new(units.len(), scn.stations.len(), 0);
-    for (i, u) in units.iter().enumerate() {
-        avail.set(i as u32, Class::of(u));
-    }
+    let avail = Avail::of(&units, scn.stations.len(), 0);
     let view = View {
         net,
         loops: &[],

@@ -5,7 +5,7 @@ use patrolsim::network::build::{RawEdge, RawNetwork, RawNode};
 use patrolsim::network::{CoordSystem, Network, NodeId, RoadClass};
 use patrolsim::routing::{Direction, Search, Step, WeightSearch};
 use patrolsim::scenario::{Patrol, Rejoin, Waypoint};
-use patrolsim::sim::dispatch::{Avail, Class, Cost, FastIndex, Router, View};
+use patrolsim::sim::dispatch::{Avail, Cost, FastIndex, Router, View};
 use patrolsim::sim::patrol::LoopPlan;
 use patrolsim::sim::units::{Route, Unit, UnitState};
 use proptest::prelude::*;
@@ -164,10 +164,7 @@ proptest! {
                 ..Unit::at_station(0, stations[0])
             });
         }
-        let mut avail = Avail::new(units.len(), stations.len(), loops.len());
-        for (i, u) in units.iter().enumerate() {
-            avail.set(i as u32, Class::of(u));
-        }
+        let avail = Avail::of(&units, stations.len(), loops.len());
         let view = View { net: &net, loops: &loops, units: &units, avail: &avail };
         // The fast router with its table of exact times from the stations
         // and posts, and without (everything in buckets).

@@ -16,7 +16,7 @@ import math
 import random
 import sys
 
-from rivercity import RiverCity, write_hotspots, write_stations
+from rivercity import RiverCity, write_hotspots, write_service_to_targets, write_stations
 
 # The city: 535 x 535 intersections 60 m apart (a 32 km square); the rivers
 # take about 3 % of them, and 276,330 are kept (largest strongly connected part).
@@ -173,20 +173,7 @@ def main():
     w("[service]")
     w("# Mean time on scene about 870 s: with travel, some 33 units are busy on average (mean")
     w("# utilisation 6.5 %; station units about 13 %), so a call almost never waits for a free unit.")
-    w("on_scene = [")
-    w('  { distribution = "lognormal", mean_s = 1500, sd_s = 700 },')
-    w('  { distribution = "lognormal", mean_s = 900, sd_s = 450 },')
-    w('  { distribution = "exponential", mean_s = 600 },')
-    w("]")
-    w("")
-    w("[dispatch]")
-    w("call_handling_s = 60")
-    w("")
-    w("[targets]")
-    w("response_s = 300")
-    w("patrol_loop_s = 900")
-    w("compliance = 0.90")
-    w("presence_radius_m = 300")
+    write_service_to_targets(w)
     w("")
     w("[simulation]")
     w("# 365 days. The first day is warm-up (units start at home and evenly round their loops; a")

@@ -12,7 +12,7 @@ repository root:
 import math
 import random
 
-from rivercity import RiverCity, station_names, write_hotspots, write_stations
+from rivercity import RiverCity, station_names, write_hotspots, write_service_to_targets, write_stations
 
 CITY = RiverCity(200, 200, 110.0)
 HX, HY = CITY.hx, CITY.hy
@@ -78,20 +78,7 @@ def main():
     w("hotspot_radius_m = 500")
     w("")
     w("[service]")
-    w("on_scene = [")
-    w('  { distribution = "lognormal", mean_s = 1500, sd_s = 700 },')
-    w('  { distribution = "lognormal", mean_s = 900, sd_s = 450 },')
-    w('  { distribution = "exponential", mean_s = 600 },')
-    w("]")
-    w("")
-    w("[dispatch]")
-    w("call_handling_s = 60")
-    w("")
-    w("[targets]")
-    w("response_s = 300")
-    w("patrol_loop_s = 900")
-    w("compliance = 0.90")
-    w("presence_radius_m = 300")
+    write_service_to_targets(w)
     w("")
     w("[simulation]")
     w("horizon_s = 86400")

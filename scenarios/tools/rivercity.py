@@ -95,3 +95,23 @@ def write_hotspots(w, city, places):
         w(f"lat = {lat:.5f}")
         w(f"weight = {weight}")
         w("")
+
+
+def write_service_to_targets(w):
+    """The time on scene by priority, the call handling and the programme's targets (5-minute
+    response, 15-minute loops, 90 % compliance, presence within 300 m), as both river cities use
+    them: from `on_scene` (inside `[service]`) to the end of `[targets]`."""
+    w("on_scene = [")
+    w('  { distribution = "lognormal", mean_s = 1500, sd_s = 700 },')
+    w('  { distribution = "lognormal", mean_s = 900, sd_s = 450 },')
+    w('  { distribution = "exponential", mean_s = 600 },')
+    w("]")
+    w("")
+    w("[dispatch]")
+    w("call_handling_s = 60")
+    w("")
+    w("[targets]")
+    w("response_s = 300")
+    w("patrol_loop_s = 900")
+    w("compliance = 0.90")
+    w("presence_radius_m = 300")

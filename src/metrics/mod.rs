@@ -1603,7 +1603,7 @@ pub(crate) mod testkit {
     use crate::scenario::{Patrol, Rejoin, Waypoint};
     use crate::sim::events::{Observer, SimEvent};
     use crate::sim::patrol::LoopPlan;
-    use crate::sim::units::{Loc, Route};
+    use crate::sim::units::Route;
 
     /// A one-way square 0 -> 1 -> 2 -> 3 -> 0 at (0,0), (100,0), (100,100),
     /// (0,100), with edges of 10, 10, 15 and 15 s, and a spur 3 <-> 4 of
@@ -1684,21 +1684,6 @@ pub(crate) mod testkit {
                 EdgeId(slot as u32)
             })
             .collect()
-    }
-
-    /// Where a unit driving `plan` undisturbed since `since`, `phase_s` into
-    /// the lap then, is at `t`.
-    pub fn loop_loc(net: &Network, plan: &LoopPlan, phase_s: f64, since: f64, t: f64) -> Loc {
-        let p = plan.pos_at(plan.offset_at(phase_s, since, t));
-        let edge = plan.lap_edges[p.edge];
-        if p.rem_s > 0.0 {
-            Loc::OnEdge {
-                edge,
-                rem_s: p.rem_s,
-            }
-        } else {
-            Loc::AtNode(net.edge_to(edge))
-        }
     }
 
     /// One call to an observer.
@@ -1827,7 +1812,7 @@ pub(crate) mod testkit {
         // Unit 0.
         let t = 1234.5;
         s.looping(net, &loops[0], 0, 0, 0.0, 0.0, t, false);
-        let at = loop_loc(net, &loops[0], 0.0, 0.0, t);
+        let at = loops[0].loc_at(net, 0.0, 0.0, t);
         // 1234.5 s in: 34.5 s into the lap, on 2 -> 3 (heading for 3).
         let out = Route::from_loc(net, t, at, walk(net, &[3, 4]));
         let arrive = out.arrival();

@@ -144,10 +144,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                 ..Unit::at_station(u.station as u32, scn.stations[u.station].node)
             })
             .collect();
-        let mut avail = Avail::new(units.len(), scn.stations.len(), prepared.loops.len());
-        for (i, u) in units.iter().enumerate() {
-            avail.set(i as u32, Class::of(u));
-        }
+        let avail = Avail::of(&units, scn.stations.len(), prepared.loops.len());
         let router = match &prepared.fast {
             Some(ix) => Router::fast(ix),
             None => Router::plain(scn.net.node_count()),

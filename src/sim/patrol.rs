@@ -5,6 +5,7 @@
 //! shortest path from waypoint `i` to waypoint `i + 1` (the last leg closes
 //! the loop back to waypoint 0), and the lap time is the sum of the legs.
 
+use super::units::Loc;
 use crate::network::{EdgeId, Network, NodeId};
 use crate::routing::{Direction, Search};
 use crate::scenario::Patrol;
@@ -96,6 +97,21 @@ impl LoopPlan {
             0.0
         } else {
             off
+        }
+    }
+
+    /// Where a unit driving this loop undisturbed since `since`, `phase_s`
+    /// into the lap then, is at `t`.
+    pub fn loc_at(&self, net: &Network, phase_s: f64, since: f64, t: f64) -> Loc {
+        let p = self.pos_at(self.offset_at(phase_s, since, t));
+        let edge = self.lap_edges[p.edge];
+        if p.rem_s > 0.0 {
+            Loc::OnEdge {
+                edge,
+                rem_s: p.rem_s,
+            }
+        } else {
+            Loc::AtNode(net.edge_to(edge))
         }
     }
 

@@ -252,17 +252,7 @@ impl Unit {
     pub fn locate(&self, net: &Network, loops: &[LoopPlan], t: f64) -> Loc {
         match &self.state {
             UnitState::Looping { since, phase_s } => {
-                let plan = &loops[self.patrol.unwrap_or_default() as usize];
-                let p = plan.pos_at(plan.offset_at(*phase_s, *since, t));
-                let edge = plan.lap_edges[p.edge];
-                if p.rem_s > 0.0 {
-                    Loc::OnEdge {
-                        edge,
-                        rem_s: p.rem_s,
-                    }
-                } else {
-                    Loc::AtNode(net.edge_to(edge))
-                }
+                loops[self.patrol.unwrap_or_default() as usize].loc_at(net, *phase_s, *since, t)
             }
             UnitState::Idle => Loc::AtNode(self.home),
             UnitState::OnScene { node, .. } | UnitState::Posted { node, .. } => Loc::AtNode(*node),

@@ -108,6 +108,15 @@ impl Avail {
         }
     }
 
+    /// The index of `units` as they stand, for `stations` stations and `loops` loops.
+    pub fn of(units: &[Unit], stations: usize, loops: usize) -> Avail {
+        let mut avail = Avail::new(units.len(), stations, loops);
+        for (i, u) in units.iter().enumerate() {
+            avail.set(i as u32, Class::of(u));
+        }
+        avail
+    }
+
     /// Record that `unit` is now in class `c`.
     pub fn set(&mut self, unit: u32, c: Class) {
         let old = self.class[unit as usize];
