@@ -1305,11 +1305,6 @@ impl ChQuery {
         }
     }
 
-    /// The target space of the last [`ChQuery::target_space`].
-    pub fn space(&self) -> &[(u32, Weight)] {
-        &self.space
-    }
-
     /// A forward upward search from `s` that stops once its smallest key
     /// reaches `bound` or the best meeting so far: the best meeting
     /// `(weight, rank)` with the nodes for which `dist` gives a weight
