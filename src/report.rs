@@ -80,7 +80,7 @@ pub fn write_outputs(dir: &Path, out: &Outcome) -> Result<()> {
             w,
             "id,time_s,priority,node,unit,station,unit_kind,patrol,dispatch_s,arrive_s,clear_s,wait_s,travel_s,response_s,met_target,queued,counted"
         )?;
-        for r in &out.calls {
+        for r in out.calls.iter() {
             writeln!(
                 w,
                 "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",

@@ -343,7 +343,7 @@ impl Playback {
             .map(|(i, span)| {
                 let (x, y) = px(net.xy[span.node.idx()]);
                 let rec = outcome.calls.get(i);
-                let flags = rec.map_or(0, |r| {
+                let flags = rec.as_ref().map_or(0, |r| {
                     i64::from(r.met_target && r.arrive_s.is_finite()) | (i64::from(r.counted) << 1)
                 });
                 [

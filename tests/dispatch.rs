@@ -234,7 +234,7 @@ fn same_run_with_both_routers(scn: &patrolsim::scenario::Scenario, reps: &[u64])
         assert!(!a.calls.is_empty());
         for f in &fast {
             let b = sim::run(scn, f, rep).unwrap();
-            for (x, y) in a.calls.iter().zip(&b.calls) {
+            for (x, y) in a.calls.iter().zip(b.calls.iter()) {
                 assert_eq!(x, y, "call {} differs between the routers", x.id);
             }
             assert_eq!(a.calls.len(), b.calls.len());

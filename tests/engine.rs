@@ -45,7 +45,7 @@ horizon_s = 3600
     let path = write(dir, "s.toml", &text);
     let scn = load::from_path(&path).unwrap();
     let prep = sim::Prepared::new(&scn);
-    sim::run(&scn, &prep, 0).unwrap().calls
+    sim::run(&scn, &prep, 0).unwrap().calls.to_vec()
 }
 
 const ONE_STATION: &str = "[[stations]]\nname = \"West\"\nnode = 1\nunits = 1\n";
@@ -146,9 +146,9 @@ fn replayed_calls_without_service_time_draw_it_per_replication() {
     );
     let scn = load::from_path(&write(&d, "s.toml", &text)).unwrap();
     let prep = sim::Prepared::new(&scn);
-    let a = sim::run(&scn, &prep, 0).unwrap().calls;
-    let b = sim::run(&scn, &prep, 1).unwrap().calls;
-    let a2 = sim::run(&scn, &prep, 0).unwrap().calls;
+    let a = sim::run(&scn, &prep, 0).unwrap().calls.to_vec();
+    let b = sim::run(&scn, &prep, 1).unwrap().calls.to_vec();
+    let a2 = sim::run(&scn, &prep, 0).unwrap().calls.to_vec();
     let service = |r: &CallRecord| r.clear_s - r.arrive_s;
     assert_eq!(a, a2);
     assert!(service(&a[0]) > 0.0);

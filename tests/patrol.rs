@@ -217,7 +217,7 @@ fn undisturbed_loop_gaps_equal_the_lap() {
     assert_eq!(s.hotspots[0].longest_without_s, 50.0);
     assert_eq!(s.patrol.meets, Some(true));
     // The call went to the station unit.
-    assert_eq!(out.calls[0].unit_kind, "station");
+    assert_eq!(out.calls.get(0).unwrap().unit_kind, "station");
 }
 
 #[test]
@@ -227,7 +227,7 @@ fn patrol_unit_is_dispatched_from_mid_edge_and_resumes_its_loop() {
     // unit left A at 100 and is half-way along 1 -> 2 (5 s left): it reaches
     // 2 at 110 and 3 at 120. The station unit is over 1,000 s away.
     let out = run(&square(&d, "id,time_s,node,service_s\n1,45,3,30\n", ""));
-    let c: &CallRecord = &out.calls[0];
+    let c: &CallRecord = &out.calls.get(0).unwrap();
     assert_eq!(
         (c.unit, c.unit_kind, c.patrol.as_str()),
         (1, "patrol", "Square")
@@ -302,7 +302,7 @@ fn rejoin_resume_and_nearest_differ_as_documented() {
     let d = temp_dir("patrol-rejoin-nearest");
     let nearest = run(&square(&d, calls, "rejoin = \"nearest\"\n"));
     for out in [&resume, &nearest] {
-        let c = &out.calls[0];
+        let c = &out.calls.get(0).unwrap();
         assert_eq!(
             (c.unit_kind, c.arrive_s, c.clear_s),
             ("patrol", 135.0, 165.0)
@@ -406,7 +406,7 @@ fn patrol_units_only_take_calls_up_to_their_max_priority() {
         "id,time_s,node,priority,service_s\n1,45,3,2,30\n2,500,3,1,30\n",
         "max_priority = 1\n",
     ));
-    let (c1, c2) = (&out.calls[0], &out.calls[1]);
+    let (c1, c2) = (&out.calls.get(0).unwrap(), &out.calls.get(1).unwrap());
     assert_eq!((c1.unit_kind, c1.travel_s), ("station", 1035.0));
     // The priority 1 call at 500 (dispatchable at 560) does go to the patrol unit.
     assert_eq!(c2.unit_kind, "patrol");

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use serde::{Serialize, Serializer};
 
 use crate::demand::Call;
+use crate::network::Network;
 use crate::scenario::Scenario;
 use crate::sim::events::{Observer, SimEvent};
 use crate::sim::patrol::LoopPlan;
@@ -1029,6 +1030,102 @@ pub struct CallRecord {
     pub counted: bool,
 }
 
+/// Every call's results, kept as the run left them (the calls, and what
+/// became of each, column by column: about 61 bytes a call): its
+/// [`CallRecord`] rows, with their names and derived times, are made as they
+/// are read.
+#[derive(Clone, Debug)]
+pub struct CallTable {
+    calls: Vec<Call>,
+    /// For the nodes' ids in the source.
+    net: Arc<Network>,
+    unit: Vec<u32>,
+    dispatch_s: Vec<f64>,
+    arrive_s: Vec<f64>,
+    clear_s: Vec<f64>,
+    queued: Vec<bool>,
+    /// Per unit: its kind, station and loop (and one more for no unit).
+    who: Vec<(&'static str, Label, Label)>,
+    handling_s: f64,
+    target_s: f64,
+    warmup_s: f64,
+}
+
+impl PartialEq for CallTable {
+    fn eq(&self, o: &CallTable) -> bool {
+        self.len() == o.len() && self.iter().eq(o.iter())
+    }
+}
+
+impl CallTable {
+    /// Calls in the run.
+    pub fn len(&self) -> usize {
+        self.calls.len()
+    }
+
+    /// True when the run had no calls.
+    pub fn is_empty(&self) -> bool {
+        self.calls.is_empty()
+    }
+
+    /// Response time of call `i`: arrival on scene minus call time, seconds.
+    fn response_s(&self, i: usize) -> f64 {
+        self.arrive_s[i] - self.calls[i].time_s
+    }
+
+    /// Time call `i` waited after becoming dispatchable, seconds.
+    fn wait_s(&self, i: usize) -> f64 {
+        self.dispatch_s[i] - (self.calls[i].time_s + self.handling_s)
+    }
+
+    /// Whether call `i` falls after the warm-up.
+    fn counted(&self, i: usize) -> bool {
+        self.calls[i].time_s >= self.warmup_s
+    }
+
+    /// The row of call `i` (in call order).
+    pub fn get(&self, i: usize) -> Option<CallRecord> {
+        (i < self.len()).then(|| self.row(i))
+    }
+
+    /// Every row, in call order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = CallRecord> + '_ {
+        (0..self.len()).map(|i| self.row(i))
+    }
+
+    /// Every row, in call order, in a vector.
+    pub fn to_vec(&self) -> Vec<CallRecord> {
+        self.iter().collect()
+    }
+
+    fn row(&self, i: usize) -> CallRecord {
+        let c = &self.calls[i];
+        let unit = self.unit[i];
+        let nobody = self.who.len() - 1;
+        let (unit_kind, station, patrol) = &self.who[(unit as usize).min(nobody)];
+        let response_s = self.response_s(i);
+        CallRecord {
+            id: c.id,
+            time_s: c.time_s,
+            priority: c.priority,
+            node: self.net.ext_id[c.node.idx()],
+            unit,
+            station: station.clone(),
+            unit_kind,
+            patrol: patrol.clone(),
+            dispatch_s: self.dispatch_s[i],
+            arrive_s: self.arrive_s[i],
+            clear_s: self.clear_s[i],
+            wait_s: self.wait_s(i),
+            travel_s: self.arrive_s[i] - self.dispatch_s[i],
+            response_s,
+            met_target: response_s <= self.target_s,
+            queued: self.queued[i],
+            counted: self.counted(i),
+        }
+    }
+}
+
 /// One row of `units.csv`.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct UnitRecord {
@@ -1256,7 +1353,7 @@ pub struct PatrolVerdict {
 #[derive(Clone, Debug)]
 pub struct Outcome {
     /// Per call, in call order.
-    pub calls: Vec<CallRecord>,
+    pub calls: CallTable,
     /// Per unit.
     pub units: Vec<UnitRecord>,
     /// The summary.
@@ -1268,64 +1365,51 @@ fn share(k: usize, n: usize) -> Option<f64> {
 }
 
 impl Outcome {
-    /// Build the results from the calls and what the recorder saw.
+    /// Build the results from the calls and what the recorder saw (its
+    /// per-call columns move into the results).
     pub fn new(
         scn: &Scenario,
         prepared: &Prepared,
-        calls: &[Call],
-        rec: &Recorder,
+        calls: Vec<Call>,
+        mut rec: Recorder,
         presence: &[f64],
         rep: u64,
     ) -> Outcome {
-        let net = &scn.net;
         let specs = scn.units();
         // Each name once; every call answered by a unit shares its unit's.
         let stations: Vec<Label> = scn.stations.iter().map(|s| Label::from(&*s.name)).collect();
         let patrols: Vec<Label> = scn.patrols.iter().map(|p| Label::from(&*p.name)).collect();
         let none = Label::from("");
-        let who: Vec<(&'static str, Label, Label)> = specs
+        let mut who: Vec<(&'static str, Label, Label)> = specs
             .iter()
             .map(|s| match s.patrol {
                 Some(p) => ("patrol", stations[s.station].clone(), patrols[p].clone()),
                 None => ("station", stations[s.station].clone(), none.clone()),
             })
             .collect();
-        let nobody = ("station", none.clone(), none);
-        let target = scn.targets.response_s;
+        who.push(("station", none.clone(), none));
         let warm = scn.sim.warmup_s;
         let mut served = vec![0u32; specs.len()];
-        let records: Vec<CallRecord> = calls
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let unit = rec.unit[i];
-                let counted = c.time_s >= warm;
-                if counted && (unit as usize) < served.len() {
-                    served[unit as usize] += 1;
-                }
-                let response_s = rec.arrive_s[i] - c.time_s;
-                let (unit_kind, station, patrol) = who.get(unit as usize).unwrap_or(&nobody);
-                CallRecord {
-                    id: c.id,
-                    time_s: c.time_s,
-                    priority: c.priority,
-                    node: net.ext_id[c.node.idx()],
-                    unit,
-                    station: station.clone(),
-                    unit_kind,
-                    patrol: patrol.clone(),
-                    dispatch_s: rec.dispatch_s[i],
-                    arrive_s: rec.arrive_s[i],
-                    clear_s: rec.clear_s[i],
-                    wait_s: rec.dispatch_s[i] - (c.time_s + scn.call_handling_s),
-                    travel_s: rec.arrive_s[i] - rec.dispatch_s[i],
-                    response_s,
-                    met_target: response_s <= target,
-                    queued: rec.queued[i],
-                    counted,
-                }
-            })
-            .collect();
+        for (c, &unit) in calls.iter().zip(&rec.unit) {
+            if c.time_s >= warm && (unit as usize) < served.len() {
+                served[unit as usize] += 1;
+            }
+        }
+        let records = CallTable {
+            calls,
+            net: scn.net.clone(),
+            unit: std::mem::take(&mut rec.unit),
+            dispatch_s: std::mem::take(&mut rec.dispatch_s),
+            arrive_s: std::mem::take(&mut rec.arrive_s),
+            clear_s: std::mem::take(&mut rec.clear_s),
+            queued: std::mem::take(&mut rec.queued),
+            who,
+            handling_s: scn.call_handling_s,
+            target_s: scn.targets.response_s,
+            warmup_s: warm,
+        };
+        let rec = &rec;
+        let who = &records.who;
         let window = scn.sim.horizon_s - warm;
         let units: Vec<UnitRecord> = specs
             .iter()
@@ -1471,44 +1555,54 @@ fn hotspot_stats(
 
 fn summarise(
     scn: &Scenario,
-    records: &[CallRecord],
+    records: &CallTable,
     units: &[UnitRecord],
     rec: &Recorder,
     rep: u64,
     loops: Vec<LoopStats>,
     hotspots: Vec<HotspotStats>,
 ) -> Summary {
-    // One pass over the calls; only the values percentiles need are kept.
+    // One pass for the counts; then the values of one percentile at a time.
     let priorities = scn.priorities();
-    let mut per_priority = vec![(0usize, 0usize, Vec::new()); priorities];
+    let mut per_priority = vec![(0usize, 0usize); priorities];
     let mut hours = vec![(0usize, 0usize, 0.0f64); 24];
-    let (mut response, mut travel) = (Vec::new(), Vec::new());
     let (mut n, mut met, mut queued) = (0usize, 0usize, 0usize);
-    for r in records.iter().filter(|r| r.counted) {
+    let counted = || (0..records.len()).filter(|&i| records.counted(i));
+    for i in counted() {
+        let (c, response_s) = (&records.calls[i], records.response_s(i));
+        let met_target = response_s <= records.target_s;
         n += 1;
-        met += usize::from(r.met_target);
-        queued += usize::from(r.queued);
-        if let Some(row) = per_priority.get_mut((r.priority as usize).wrapping_sub(1)) {
+        met += usize::from(met_target);
+        queued += usize::from(records.queued[i]);
+        if let Some(row) = per_priority.get_mut((c.priority as usize).wrapping_sub(1)) {
             row.0 += 1;
-            row.1 += usize::from(r.met_target);
-            row.2.push(r.response_s);
+            row.1 += usize::from(met_target);
         }
-        let h = ((r.time_s / 3600.0).floor() as i64).rem_euclid(24) as usize;
+        let h = ((c.time_s / 3600.0).floor() as i64).rem_euclid(24) as usize;
         hours[h].0 += 1;
-        hours[h].1 += r.met_target as usize;
-        hours[h].2 += r.response_s;
-        response.push(r.response_s);
-        travel.push(r.travel_s);
+        hours[h].1 += met_target as usize;
+        hours[h].2 += response_s;
     }
+    let response = Stats::of(counted().map(|i| records.response_s(i)).collect());
+    let travel = Stats::of(
+        counted()
+            .map(|i| records.arrive_s[i] - records.dispatch_s[i])
+            .collect(),
+    );
     let compliance = share(met, n);
     let by_priority = per_priority
         .into_iter()
         .enumerate()
-        .map(|(i, (calls, met, rs))| PriorityRow {
+        .map(|(i, (calls, met))| PriorityRow {
             priority: i as u8 + 1,
             calls,
             compliance: share(met, calls),
-            response_s: Stats::of(rs),
+            response_s: Stats::of(
+                counted()
+                    .filter(|&k| records.calls[k].priority as usize == i + 1)
+                    .map(|k| records.response_s(k))
+                    .collect(),
+            ),
         })
         .collect();
     let by_hour = hours
@@ -1522,12 +1616,11 @@ fn summarise(
         })
         .collect();
     let utils: Vec<f64> = units.iter().map(|u| u.utilisation).collect();
-    let waits = || records.iter().filter(|r| r.counted).map(|r| r.wait_s);
+    let waits = || counted().map(|i| records.wait_s(i));
     let queued_waits = || {
-        records
-            .iter()
-            .filter(|r| r.counted && r.queued)
-            .map(|r| r.wait_s)
+        counted()
+            .filter(|&i| records.queued[i])
+            .map(|i| records.wait_s(i))
     };
     let window = scn.sim.horizon_s - scn.sim.warmup_s;
     Summary {
@@ -1556,8 +1649,8 @@ fn summarise(
             compliance,
             meets: compliance.is_some_and(|c| c >= scn.targets.compliance),
         },
-        response_s: Stats::of(response),
-        travel_s: Stats::of(travel),
+        response_s: response,
+        travel_s: travel,
         by_priority,
         by_hour,
         utilisation: Utilisation {

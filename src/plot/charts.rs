@@ -67,10 +67,12 @@ pub fn draw_response<DB: DrawingBackend>(
     let target_s = scn.targets.response_s;
     let target_m = target_s / 60.0;
     let goal = scn.targets.compliance;
-    let calls: Vec<_> = outcome
+    // (priority, response time) of the counted calls that were reached.
+    let calls: Vec<(u8, f64)> = outcome
         .calls
         .iter()
         .filter(|c| c.counted && c.response_s.is_finite())
+        .map(|c| (c.priority, c.response_s))
         .collect();
     let subtitle = format!(
         "{} counted calls: {} reached within {} (goal {}); median {}, p90 {}, max {}",
@@ -86,7 +88,7 @@ pub fn draw_response<DB: DrawingBackend>(
     if calls.is_empty() {
         return message(&body, "No counted call was reached.");
     }
-    let mut all: Vec<f64> = calls.iter().map(|c| c.response_s / 60.0).collect();
+    let mut all: Vec<f64> = calls.iter().map(|c| c.1 / 60.0).collect();
     all.sort_by(f64::total_cmp);
     let max = *all.last().unwrap_or(&0.0);
     let p99 = percentile(&all, 0.99).unwrap_or(max);
@@ -173,8 +175,8 @@ pub fn draw_response<DB: DrawingBackend>(
     for p in 1..=scn.priorities() as u8 {
         let mut xs: Vec<f64> = calls
             .iter()
-            .filter(|c| c.priority == p)
-            .map(|c| c.response_s / 60.0)
+            .filter(|c| c.0 == p)
+            .map(|c| c.1 / 60.0)
             .collect();
         if xs.is_empty() {
             continue;

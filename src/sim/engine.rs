@@ -314,6 +314,9 @@ impl<'a, O: Observer> Engine<'a, O> {
                 self.queue.advance(t).map_err(internal)?;
                 self.call_ready(next_call as u32, t)?;
                 next_call += 1;
+                if let Some(c) = self.calls.get(next_call) {
+                    self.router.prefetch(c.node);
+                }
             } else if let Some((t, ev)) = self.queue.pop() {
                 match ev {
                     Ev::Arrive { unit } => self.arrive(unit, t)?,

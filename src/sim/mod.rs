@@ -200,7 +200,7 @@ fn simulate<O: Observer>(
     rec.finish(end);
     let presence = presence.finish(end);
     Ok((
-        Outcome::new(scn, prepared, &calls, &rec, &presence, rep),
+        Outcome::new(scn, prepared, calls, rec, &presence, rep),
         extra,
         end,
     ))

@@ -30,7 +30,7 @@
 //! Nothing here grows with the number of nodes per query; buffers are reused.
 
 use super::{first_taking, Cost, Fixed, View};
-use crate::network::{weight_ms, weight_s, EdgeId, Network, NodeId, Weight, TIE_BITS};
+use crate::network::{weight_ms, weight_s, Csr, EdgeId, Network, NodeId, Weight, TIE_BITS};
 use crate::routing::ch::{upward_space, Ch, ChQuery, FixedTarget};
 use crate::routing::{Direction, Step, WeightSearch};
 use crate::sim::patrol::LoopPlan;
@@ -55,6 +55,9 @@ pub struct FastIndex {
     /// Straight-line metres per second no drive can beat (infinite: no bound).
     lb_speed_mps: f64,
     loops: usize,
+    /// Each loop's bounding box `[x0, y0, x1, y1]` (metres): every unit on
+    /// the loop is within it, so its straight-line distance bounds theirs.
+    loop_box: Vec<[f64; 4]>,
     /// Each station's backward space, for the drive home after a call.
     homes: Vec<FixedTarget>,
     /// Each loop's waypoints' backward spaces, for rejoining the loop.
@@ -64,7 +67,9 @@ pub struct FastIndex {
 }
 
 /// Most `fixed sources × nodes` entries a [`FastIndex`] keeps in its table
-/// (about 6 bytes each: 96 MiB). Beyond it, fixed sources go into buckets too.
+/// (4 bytes of time each, and 1 byte or 4 of tree, and as much again per
+/// station for its way home: at most 160 MiB). Beyond it, fixed sources go
+/// into buckets too.
 pub const TABLE_MAX_ENTRIES: usize = 1 << 24;
 
 /// Exact times from every fixed source (station, post) to every node, with
@@ -78,37 +83,149 @@ struct Table {
     /// `ms[v * k + j]`: whole milliseconds from fixed source `j` to node `v`
     /// (`u32::MAX`: unreachable), `k = src.len()`.
     ms: Vec<u32>,
-    /// `pred[j * n + v]`: the tree edge into `v` from source `j`, as its
-    /// position among `v`'s incoming slots (`net.bwd`); [`NO_SLOT`] at the
-    /// source and where unreachable.
-    pred: Vec<u8>,
-    /// `home[i * n + v]`: the tree edge out of `v` towards station `i`, as
-    /// its position among `v`'s outgoing slots (`net.fwd`); the table's
-    /// first sources are the stations, in order.
-    home: Vec<u8>,
+    /// `pred`, tree `j`: the tree edge into each node from source `j`, as
+    /// one of the node's incoming slots (`net.bwd`); none at the source and
+    /// where unreachable.
+    pred: Trees,
+    /// `home`, tree `i`: the tree edge out of each node towards station `i`,
+    /// as one of the node's outgoing slots (`net.fwd`); the table's first
+    /// sources are the stations, in order.
+    home: Trees,
     /// `far[l * k + j]`: the longest time from source `j` to a node of loop
     /// `l`'s lap (`u32::MAX` when any is unreachable), for loop bounds.
     far: Vec<u32>,
 }
 
-/// No tree edge (see [`Table`]); nodes with this many slots or more in
-/// either direction leave the city without a table.
-const NO_SLOT: u8 = u8::MAX;
+/// Most tree entries kept as [`link`]s (4 bytes) rather than bare slot
+/// positions (1 byte): beyond it, memory matters more than walking speed.
+const LINK_MAX_ENTRIES: usize = 1 << 23;
 
-/// The path of a tree of slot positions to (`dir` forward: `tree` holds
-/// each node's incoming edge) or from (backward: outgoing) node `v`, in
-/// driving order, into `out` (cleared first).
-fn walk_slots(net: &Network, tree: &[u8], dir: Direction, v: NodeId, out: &mut Vec<EdgeId>) {
+/// Bits of a [`link`] that hold the node; the slot position is above them.
+const NODE_BITS: u32 = 24;
+
+/// A tree edge at a node: its position `slot` among the node's slots, and
+/// the node at its other end. A walk up a tree of links follows one load
+/// per edge; the edge itself is read beside the walk, off its chain.
+#[inline]
+fn link(slot: usize, node: u32) -> u32 {
+    (slot as u32) << NODE_BITS | node
+}
+
+/// One node's entry in a shortest-path tree: the tree edge at the node, as
+/// one of its slots in a [`Csr`].
+trait TreeEntry: Copy + Send + Sync {
+    /// No tree edge (the root, or unreachable).
+    const NONE: Self;
+    /// The entry for the node's slot at position `pos`, whose other end is `other`.
+    fn new(pos: usize, other: u32) -> Self;
+    /// The slot of the tree edge at node `x`, and the node at its other end.
+    fn step(self, csr: &Csr, x: u32) -> (usize, u32);
+}
+
+impl TreeEntry for u32 {
+    const NONE: u32 = u32::MAX;
+    fn new(pos: usize, other: u32) -> u32 {
+        link(pos, other)
+    }
+    #[inline]
+    fn step(self, csr: &Csr, x: u32) -> (usize, u32) {
+        let slot = csr.first[x as usize] as usize + (self >> NODE_BITS) as usize;
+        (slot, self & ((1 << NODE_BITS) - 1))
+    }
+}
+
+impl TreeEntry for u8 {
+    const NONE: u8 = u8::MAX;
+    fn new(pos: usize, _: u32) -> u8 {
+        pos as u8
+    }
+    #[inline]
+    fn step(self, csr: &Csr, x: u32) -> (usize, u32) {
+        let slot = csr.first[x as usize] as usize + self as usize;
+        (slot, csr.head[slot])
+    }
+}
+
+/// Shortest-path trees of one direction, `n` entries per tree.
+enum Trees {
+    /// As [`link`]s, when they fit [`LINK_MAX_ENTRIES`].
+    Links(Vec<u32>),
+    /// As bare slot positions.
+    Slots(Vec<u8>),
+}
+
+impl Trees {
+    /// The trees from (`dir` forward) or to (backward) each of `roots`.
+    fn build(net: &Network, roots: &[NodeId], dir: Direction, links: bool) -> Trees {
+        if links {
+            Trees::Links(build_trees(net, roots, dir))
+        } else {
+            Trees::Slots(build_trees(net, roots, dir))
+        }
+    }
+
+    /// The path of tree `i` to (forward) or from (backward) node `v`, in
+    /// driving order, into `out` (cleared first).
+    fn walk(&self, net: &Network, i: usize, dir: Direction, v: NodeId, out: &mut Vec<EdgeId>) {
+        let n = net.node_count();
+        match self {
+            Trees::Links(t) => walk(net, &t[i * n..(i + 1) * n], dir, v, out),
+            Trees::Slots(t) => walk(net, &t[i * n..(i + 1) * n], dir, v, out),
+        }
+    }
+}
+
+/// One Dijkstra per root, its tree written in place.
+fn build_trees<T: TreeEntry>(net: &Network, roots: &[NodeId], dir: Direction) -> Vec<T> {
+    let n = net.node_count();
+    // The tree edge at `v` is one of `v`'s slots in the other direction.
+    let csr = match dir {
+        Direction::Forward => &net.bwd,
+        Direction::Backward => &net.fwd,
+    };
+    let mut trees = vec![T::NONE; roots.len() * n];
+    trees.par_chunks_mut(n).zip(roots).for_each_init(
+        || WeightSearch::new(n),
+        |search, (tree, &root)| {
+            search.start(dir);
+            search.add_source(root, 0);
+            search.run(net, |_, _| Step::Continue);
+            for (v, p) in tree.iter_mut().enumerate() {
+                let e = search.pred_raw(NodeId(v as u32));
+                let r = csr.range(v as u32);
+                if let Some(i) = csr.edge[r.clone()].iter().position(|&x| x == e) {
+                    *p = T::new(i, csr.head[r.start + i]);
+                }
+            }
+        },
+    );
+    trees
+}
+
+/// The path of `tree` to (`dir` forward: `tree` holds each node's incoming
+/// edge) or from (backward: outgoing) node `v`, in driving order, into
+/// `out` (cleared first).
+fn walk<T: TreeEntry + PartialEq>(
+    net: &Network,
+    tree: &[T],
+    dir: Direction,
+    v: NodeId,
+    out: &mut Vec<EdgeId>,
+) {
     out.clear();
     let csr = match dir {
         Direction::Forward => &net.bwd,
         Direction::Backward => &net.fwd,
     };
     let mut x = v.0;
-    while tree[x as usize] != NO_SLOT {
-        let slot = csr.first[x as usize] as usize + tree[x as usize] as usize;
+    loop {
+        let t = tree[x as usize];
+        if t == T::NONE {
+            break;
+        }
+        let (slot, next) = t.step(csr, x);
         out.push(EdgeId(csr.edge[slot]));
-        x = csr.head[slot];
+        x = next;
     }
     if dir == Direction::Forward {
         out.reverse();
@@ -144,41 +261,25 @@ impl Table {
     ) -> Option<Table> {
         let (n, k) = (net.node_count(), nodes.len());
         let degree = |c: &crate::network::Csr| (0..n as u32).map(|v| c.range(v).len()).max();
-        let too_wide = degree(&net.fwd).max(degree(&net.bwd)).unwrap_or(0) >= NO_SLOT as usize;
+        let too_wide = degree(&net.fwd).max(degree(&net.bwd)).unwrap_or(0) >= u8::MAX as usize;
         if k == 0 || k.saturating_mul(n) > max_entries || too_wide {
             return None;
         }
-        // Trees are written in place, a few sources at a time, so that
-        // building needs little more memory than the table itself.
-        let tree = |search: &mut WeightSearch, root: NodeId, dir, pred: &mut [u8]| {
-            search.start(dir);
-            search.add_source(root, 0);
-            search.run(net, |_, _| Step::Continue);
-            // The tree edge at `v` is one of `v`'s slots in the other direction.
-            let csr = match dir {
-                Direction::Forward => &net.bwd,
-                Direction::Backward => &net.fwd,
-            };
-            for (v, p) in pred.iter_mut().enumerate() {
-                let e = search.pred_raw(NodeId(v as u32));
-                let r = csr.range(v as u32);
-                *p = csr.edge[r]
-                    .iter()
-                    .position(|&x| x == e)
-                    .map_or(NO_SLOT, |i| i as u8);
-            }
-        };
-        const BATCH: usize = 16;
-        let mut pred = vec![NO_SLOT; k * n];
+        let roots: Vec<NodeId> = nodes.iter().map(|&(_, v)| v).collect();
+        let links = (k + stations).saturating_mul(n) <= LINK_MAX_ENTRIES && n < (1 << NODE_BITS);
+        let pred = Trees::build(net, &roots, Direction::Forward, links);
+        // Times: a few sources at a time, so that building needs little
+        // more memory than the table itself.
         let mut ms = vec![u32::MAX; n * k];
-        for (b, chunk) in pred.chunks_mut(BATCH * n).enumerate() {
+        for (b, chunk) in roots.chunks(16).enumerate() {
             let times: Vec<Vec<u32>> = chunk
-                .par_chunks_mut(n)
-                .zip(&nodes[b * BATCH..])
+                .par_iter()
                 .map_init(
                     || WeightSearch::new(n),
-                    |search, (p, &(_, root))| {
-                        tree(search, root, Direction::Forward, p);
+                    |search, &root| {
+                        search.start(Direction::Forward);
+                        search.add_source(root, 0);
+                        search.run(net, |_, _| Step::Continue);
                         (0..n)
                             .map(|v| match search.settled_time(NodeId(v as u32)) {
                                 Some(w) => weight_ms(w).min(u32::MAX as u64 - 1) as u32,
@@ -189,19 +290,13 @@ impl Table {
                 )
                 .collect();
             for (i, t) in times.iter().enumerate() {
-                let j = b * BATCH + i;
+                let j = b * 16 + i;
                 for (v, &x) in t.iter().enumerate() {
                     ms[v * k + j] = x;
                 }
             }
         }
-        let mut home = vec![NO_SLOT; stations * n];
-        home.par_chunks_mut(n)
-            .zip(&nodes[..stations])
-            .for_each_init(
-                || WeightSearch::new(n),
-                |search, (p, &(_, root))| tree(search, root, Direction::Backward, p),
-            );
+        let home = Trees::build(net, &roots[..stations], Direction::Backward, links);
         let mut far = vec![0u32; loops.len() * k];
         for (l, plan) in loops.iter().enumerate() {
             let row = &mut far[l * k..(l + 1) * k];
@@ -235,26 +330,12 @@ impl Table {
 
     /// The route from fixed source `j` to node `v`.
     fn walk(&self, net: &Network, j: usize, v: NodeId, out: &mut Vec<EdgeId>) {
-        let n = net.node_count();
-        walk_slots(
-            net,
-            &self.pred[j * n..(j + 1) * n],
-            Direction::Forward,
-            v,
-            out,
-        );
+        self.pred.walk(net, j, Direction::Forward, v, out);
     }
 
     /// The route from node `v` home to station `i`.
     fn walk_home(&self, net: &Network, i: usize, v: NodeId, out: &mut Vec<EdgeId>) {
-        let n = net.node_count();
-        walk_slots(
-            net,
-            &self.home[i * n..(i + 1) * n],
-            Direction::Backward,
-            v,
-            out,
-        );
+        self.home.walk(net, i, Direction::Backward, v, out);
     }
 }
 
@@ -277,6 +358,29 @@ fn straight_line_speed(net: &Network) -> f64 {
 }
 
 impl FastIndex {
+    /// A lower bound on the time to drive a straight-line distance `d_m`:
+    /// a little under it, for rounding.
+    #[inline]
+    fn line_s(&self, d_m: f64) -> f64 {
+        (d_m / self.lb_speed_mps) * (1.0 - 1e-9) - 1e-6
+    }
+
+    /// Ask for the table row of `v`, which the next query at `v` reads
+    /// first, to be brought into the cache.
+    pub fn prefetch(&self, v: NodeId) {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(tab) = &self.table {
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            for line in tab.row(v).chunks(16) {
+                // SAFETY: a prefetch is only a hint, valid for any address
+                // (this one is in bounds), and SSE is part of every x86_64 target.
+                unsafe { _mm_prefetch::<_MM_HINT_T0>(line.as_ptr().cast()) };
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = v;
+    }
+
     /// Buckets for the stations at `station_nodes` and the loops `loops`, over
     /// `ch`, with a table of exact times when it fits [`TABLE_MAX_ENTRIES`].
     pub fn new(net: &Network, ch: Ch, station_nodes: &[NodeId], loops: &[LoopPlan]) -> FastIndex {
@@ -383,6 +487,24 @@ impl FastIndex {
             entries: tagged.into_iter().map(|(_, d, s)| (s, d)).collect(),
             lb_speed_mps: straight_line_speed(net),
             loops: loops.len(),
+            loop_box: loops
+                .iter()
+                .map(|plan| {
+                    let mut b = [
+                        f64::INFINITY,
+                        f64::INFINITY,
+                        f64::NEG_INFINITY,
+                        f64::NEG_INFINITY,
+                    ];
+                    for &e in &plan.lap_edges {
+                        for v in [net.edge_from[e.idx()], net.fwd.head[e.idx()]] {
+                            let [x, y] = net.xy[v as usize];
+                            b = [b[0].min(x), b[1].min(y), b[2].max(x), b[3].max(y)];
+                        }
+                    }
+                    b
+                })
+                .collect(),
             table,
         }
     }
@@ -467,6 +589,11 @@ impl<'a> Fast<'a> {
             cands: Vec::new(),
             ix,
         }
+    }
+
+    /// See [`FastIndex::prefetch`].
+    pub(super) fn prefetch(&self, v: NodeId) {
+        self.ix.prefetch(v);
     }
 
     /// Make sure `q` holds the call's target space, enough to find any unit
@@ -564,9 +691,21 @@ impl<'a> Fast<'a> {
                         }
                     }
                 }
-                // Loops: searched only if the landmark bound of one that
-                // has a unit for this call can still win.
+                // Loops: searched only if one that has a unit for this
+                // call can still win by its bounds: straight-line distance
+                // to its box first (cheap), then the landmarks.
+                let [cx, cy] = v.net.xy[target.idx()];
                 let worth = (0..ix.loops).any(|l| {
+                    if let Some(b) = best {
+                        let [x0, y0, x1, y1] = ix.loop_box[l];
+                        let (dx, dy) = (
+                            (x0 - cx).max(cx - x1).max(0.0),
+                            (y0 - cy).max(cy - y1).max(0.0),
+                        );
+                        if ix.line_s((dx * dx + dy * dy).sqrt()) > b.total_s {
+                            return false;
+                        }
+                    }
                     v.avail.looping[l]
                         .iter()
                         .any(|&u| v.units[u as usize].takes(priority))
@@ -635,9 +774,9 @@ impl<'a> Fast<'a> {
         }
         let (x, rem_s) = unit.locate(v.net, v.loops, t).next(v.net);
         let (p, q) = (v.net.xy[x.idx()], v.net.xy[target.idx()]);
-        let d = ((p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2)).sqrt();
-        // A little under the straight-line time, for rounding.
-        let line_s = (d / self.ix.lb_speed_mps) * (1.0 - 1e-9) - 1e-6;
+        let line_s = self
+            .ix
+            .line_s(((p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2)).sqrt());
         let mut lb = rem_s + loop_lb_s.max(line_s);
         if best.is_some_and(|b| lb > b.total_s) {
             return;

@@ -283,6 +283,14 @@ impl<'a> Router<'a> {
         self.spare.pop().unwrap_or_default()
     }
 
+    /// A query at `target` comes next: start bringing what it reads first
+    /// into the cache.
+    pub fn prefetch(&self, target: NodeId) {
+        if let Kind::Fast(f) = &self.kind {
+            f.prefetch(target);
+        }
+    }
+
     /// Nodes settled by the last query (a cost measure).
     pub fn last_settled(&self) -> usize {
         self.settled
