@@ -24,30 +24,74 @@ const SLICE_S: f64 = 86_400.0;
 /// The edges that cross a hotspot's circle and where: `(hotspot, f0, f1)`
 /// with `f` the share of the edge's length from its tail. A bit per edge
 /// says whether it has any, so that a drive's other edges cost one bit test;
-/// the bits counted before an edge index its cuts.
+/// the bits counted before an edge index its [`EdgeCuts::code`]. Most edges
+/// near a hotspot lie wholly within its circle, and no other's: their code
+/// is the hotspot, so that such an edge costs a drive one look-up into a
+/// small table (a drive's edge times are in the network's table, which the
+/// drive's router has just read).
 struct EdgeCuts {
     has: Vec<u64>,
     /// Bits set in the words before each word of `has`.
     rank: Vec<u32>,
-    /// Per edge with cuts, in edge order: where its cuts start (and one more).
-    first: Vec<u32>,
+    /// Per edge with cuts, in edge order: the hotspot whose circle holds
+    /// it wholly, its only cut; or [`PART`] and where its cuts start in
+    /// `cuts`.
+    code: Vec<u32>,
+    /// The cuts of the other edges, in edge order, the hotspot of each
+    /// edge's last one marked with [`PART`].
     cuts: Vec<(u32, f64, f64)>,
+}
+
+/// Marks an [`EdgeCuts::code`] that indexes [`EdgeCuts::cuts`], and an
+/// edge's last cut there.
+const PART: u32 = 1 << 31;
+
+/// How an edge crosses the circles of hotspots.
+enum Crossing<'a> {
+    /// Wholly within the circle of this hotspot, and of no other: the cut
+    /// `(0.0, 1.0)`.
+    Whole(u32),
+    /// The cuts from here on, `(hotspot, f0, f1)`, up to the one whose
+    /// hotspot is marked with [`PART`].
+    Part(&'a [(u32, f64, f64)]),
+}
+
+impl Crossing<'_> {
+    /// The cuts, `(hotspot, f0, f1)`, in order.
+    #[inline]
+    fn cuts(&self) -> impl Iterator<Item = (u32, f64, f64)> + '_ {
+        let (whole, part) = match *self {
+            Crossing::Whole(h) => (Some((h, 0.0, 1.0)), &[][..]),
+            Crossing::Part(list) => (None, list),
+        };
+        let mut more = !part.is_empty();
+        let part = part.iter().map_while(move |&(h, f0, f1)| {
+            more.then(|| {
+                more = h & PART == 0;
+                (h & !PART, f0, f1)
+            })
+        });
+        whole.into_iter().chain(part)
+    }
 }
 
 impl EdgeCuts {
     /// From `(edge, hotspot, f0, f1)` sorted by edge, for `m` edges.
     fn new(m: usize, list: &[(u32, u32, f64, f64)]) -> EdgeCuts {
         let mut has = vec![0u64; m.div_ceil(64)];
-        let mut first = Vec::new();
-        let mut last = None;
-        for (i, c) in list.iter().enumerate() {
-            if last != Some(c.0) {
-                has[c.0 as usize / 64] |= 1 << (c.0 % 64);
-                first.push(i as u32);
-                last = Some(c.0);
+        let (mut code, mut cuts) = (Vec::new(), Vec::new());
+        for run in list.chunk_by(|x, y| x.0 == y.0) {
+            let (e, h, f0, f1) = run[0];
+            has[e as usize / 64] |= 1 << (e % 64);
+            assert!(h < PART && list.len() < PART as usize, "too many hotspots");
+            if run.len() == 1 && f0.to_bits() == 0 && f1 == 1.0 {
+                code.push(h);
+            } else {
+                code.push(PART | cuts.len() as u32);
+                cuts.extend(run.iter().map(|c| (c.1, c.2, c.3)));
+                cuts.last_mut().unwrap().0 |= PART;
             }
         }
-        first.push(list.len() as u32);
         let mut rank = Vec::with_capacity(has.len());
         let mut acc = 0;
         for w in &has {
@@ -57,22 +101,76 @@ impl EdgeCuts {
         EdgeCuts {
             has,
             rank,
-            first,
-            cuts: list.iter().map(|c| (c.1, c.2, c.3)).collect(),
+            code,
+            cuts,
         }
     }
 
+    /// How edge `e` crosses circles, if it does.
     #[inline]
-    fn has(&self, e: usize) -> bool {
-        self.has[e / 64] >> (e % 64) & 1 != 0
+    fn of(&self, e: usize) -> Option<Crossing<'_>> {
+        let word = self.has[e / 64];
+        if word >> (e % 64) & 1 == 0 {
+            return None;
+        }
+        let below = word & ((1u64 << (e % 64)) - 1);
+        let code = self.code[(self.rank[e / 64] + below.count_ones()) as usize];
+        if code & PART == 0 {
+            return Some(Crossing::Whole(code));
+        }
+        Some(Crossing::Part(&self.cuts[(code & !PART) as usize..]))
+    }
+}
+
+/// The hotspots within the radius of each node. A bit per node says
+/// whether it has any; the bits counted before a node index where its
+/// hotspots start.
+struct NearNodes {
+    has: Vec<u64>,
+    /// Bits set in the words before each word of `has`.
+    rank: Vec<u32>,
+    /// Per node with hotspots, in node order: where they start in
+    /// `hotspots` (and one more).
+    first: Vec<u32>,
+    hotspots: Vec<u32>,
+}
+
+impl NearNodes {
+    /// From `(node, hotspot)` sorted by node, for `n` nodes.
+    fn new(n: usize, list: &[(u32, u32)]) -> NearNodes {
+        let mut has = vec![0u64; n.div_ceil(64)];
+        let mut first = Vec::new();
+        let mut start = 0;
+        for run in list.chunk_by(|x, y| x.0 == y.0) {
+            let v = run[0].0;
+            has[v as usize / 64] |= 1 << (v % 64);
+            first.push(start);
+            start += run.len() as u32;
+        }
+        first.push(start);
+        let mut rank = Vec::with_capacity(has.len());
+        let mut acc = 0;
+        for w in &has {
+            rank.push(acc);
+            acc += w.count_ones();
+        }
+        NearNodes {
+            has,
+            rank,
+            first,
+            hotspots: list.iter().map(|x| x.1).collect(),
+        }
     }
 
-    /// The cuts of edge `e` (one that [`EdgeCuts::has`] some).
+    /// The hotspots within the radius of node `v`, in order.
     #[inline]
-    fn of(&self, e: usize) -> &[(u32, f64, f64)] {
-        let word = self.has[e / 64] & ((1u64 << (e % 64)) - 1);
-        let k = (self.rank[e / 64] + word.count_ones()) as usize;
-        &self.cuts[self.first[k] as usize..self.first[k + 1] as usize]
+    fn of(&self, v: u32) -> &[u32] {
+        let (word, bit) = (self.has[v as usize / 64], v % 64);
+        if word >> bit & 1 == 0 {
+            return &[];
+        }
+        let k = (self.rank[v as usize / 64] + (word & ((1u64 << bit) - 1)).count_ones()) as usize;
+        &self.hotspots[self.first[k] as usize..self.first[k + 1] as usize]
     }
 }
 
@@ -195,6 +293,8 @@ struct Track {
 #[derive(Clone, Copy, Debug)]
 struct Piece {
     patrol: u32,
+    /// Where the hotspot's windows are in the loop's [`LapWindows::windows`].
+    win: u32,
     zero: f64,
     from: f64,
     to: f64,
@@ -213,7 +313,7 @@ impl Periodic<'_> {
     /// The time covered from `zero` to `x` (for `x` not long before `zero`).
     fn upto(&self, x: f64) -> f64 {
         let u = x - self.zero;
-        let n = (u / self.lap_s).floor();
+        let n = floor(u / self.lap_s);
         let r = u - n * self.lap_s;
         let part: f64 = self
             .arcs
@@ -226,6 +326,20 @@ impl Periodic<'_> {
     /// The time covered within `[a, b)`.
     fn within(&self, a: f64, b: f64) -> f64 {
         (self.upto(b) - self.upto(a)).max(0.0)
+    }
+}
+
+/// `x.floor()`, exactly, without calling the maths library (as the default
+/// x86-64 target, lacking a rounding instruction, does for `f64::floor`).
+#[inline]
+fn floor(x: f64) -> f64 {
+    // From 2^52 on every f64 is an integer (and NaN stays NaN).
+    if x.abs() < 4_503_599_627_370_496.0 {
+        let t = x as i64 as f64;
+        // The sign, for -0.0 (and -0.5 and the like, which round to -1.0).
+        (if t > x { t - 1.0 } else { t }).copysign(x)
+    } else {
+        x
     }
 }
 
@@ -262,7 +376,13 @@ struct Scratch {
     cuts: Vec<f64>,
     merged: Vec<(f64, f64)>,
     extra: Vec<(f64, f64)>,
-    active: Vec<Piece>,
+    /// The pieces covering the window swept, by index into `Union::pieces`,
+    /// in that order.
+    active: Vec<u32>,
+    /// The pieces by start, to be let into `active` as the sweep passes it.
+    by_from: Vec<u32>,
+    /// For each pending interval, the latest end among it and those before.
+    reach: Vec<f64>,
     arcs: Vec<(f64, f64)>,
     circle: Vec<(f64, f64)>,
 }
@@ -283,7 +403,7 @@ struct Union {
 impl Union {
     /// Measure what is pending: every interval of the slice of time it
     /// falls in is known.
-    fn merge(&mut self, (w0, w1): (f64, f64), h: u32, loops: &[LapWindows], sc: &mut Scratch) {
+    fn merge(&mut self, (w0, w1): (f64, f64), loops: &[LapWindows], sc: &mut Scratch) {
         if self.pieces.is_empty() {
             // Plain intervals: merged in order, across slices.
             self.pending.sort_unstable_by_key(|x| ordered(x.0));
@@ -315,6 +435,8 @@ impl Union {
             merged,
             extra,
             active,
+            by_from,
+            reach,
             arcs,
             circle,
         } = sc;
@@ -340,26 +462,56 @@ impl Union {
         }
         cuts.sort_unstable_by_key(|&x| ordered(x));
         cuts.dedup();
+        // The slice is cut into windows at every piece's ends, so a piece
+        // covers a window `[a, b)` if it starts by `a` and ends after `a`:
+        // the sweep lets pieces in at their start and out at their end.
+        let pieces = &self.pieces;
+        by_from.clear();
+        by_from.extend(0..pieces.len() as u32);
+        by_from.sort_unstable_by_key(|&i| ordered(pieces[i as usize].from));
+        let mut entering = by_from.iter().peekable();
+        active.clear();
+        // Pending intervals near the window `[a, b)` are among those that
+        // start before `b` (a prefix, as sorted) and, past the first few,
+        // whose latest end so far is after `a`.
+        let pending = &self.pending;
+        reach.clear();
+        reach.extend(pending.iter().scan(f64::NEG_INFINITY, |m, x| {
+            *m = f64::max(*m, x.1);
+            Some(*m)
+        }));
+        let (mut lo, mut hi) = (0, 0);
         for w in 1..cuts.len() {
             let (a, b) = (cuts[w - 1], cuts[w]);
-            active.clear();
-            active.extend(self.pieces.iter().filter(|p| p.from <= a && p.to >= b));
-            let Some(lead) = active.first().copied() else {
-                self.covered += union_len(&self.pending, a, b, merged);
+            active.retain(|&i| pieces[i as usize].to > a);
+            while let Some(&i) = entering.next_if(|&&i| pieces[i as usize].from <= a) {
+                if pieces[i as usize].to > a {
+                    let at = active.partition_point(|&j| j < i);
+                    active.insert(at, i);
+                }
+            }
+            while hi < pending.len() && pending[hi].0 < b {
+                hi += 1;
+            }
+            while lo < hi && reach[lo] <= a {
+                lo += 1;
+            }
+            let near = &pending[lo..hi];
+            let Some(&lead) = active.first() else {
+                self.covered += union_len(near, a, b, merged);
                 continue;
             };
             // The lead loop's units repeat every lap; units of other loops
             // (other laps) are listed lap by lap with the plain intervals.
+            let lead = pieces[lead as usize];
             let lap = loops[lead.patrol as usize].lap_s;
-            let zero = lead.zero + ((a - lead.zero) / lap).floor() * lap;
+            let zero = lead.zero + floor((a - lead.zero) / lap) * lap;
             arcs.clear();
             extra.clear();
-            for p in active.iter() {
+            for &i in active.iter() {
+                let p = &pieces[i as usize];
                 let lw = &loops[p.patrol as usize];
-                let Ok(i) = lw.windows.binary_search_by_key(&h, |w| w.0) else {
-                    continue;
-                };
-                let windows = &lw.windows[i].1;
+                let windows = &lw.windows[p.win as usize].1;
                 if p.patrol == lead.patrol {
                     let shift = (p.zero - zero).rem_euclid(lap);
                     for &(x0, x1) in windows {
@@ -393,9 +545,9 @@ impl Union {
             };
             // |P u Q| = |P| + |Q| - |P n Q|, Q the union of the rest.
             let q = if extra.is_empty() {
-                union_len(&self.pending, a, b, merged)
+                union_len(near, a, b, merged)
             } else {
-                extra.extend(self.pending.iter().filter(|x| x.0 < b && x.1 > a).copied());
+                extra.extend(near.iter().filter(|x| x.0 < b && x.1 > a).copied());
                 extra.sort_unstable_by_key(|x| ordered(x.0));
                 union_len(extra, a, b, merged)
             };
@@ -421,7 +573,7 @@ fn lap_windows(
         return;
     }
     // The lap under way at `from` (one earlier, against rounding).
-    let mut k = (((from - zero) / lap_s).floor() - 1.0).max(0.0) as u64;
+    let mut k = (floor((from - zero) / lap_s) - 1.0).max(0.0) as u64;
     loop {
         let base = zero + k as f64 * lap_s;
         if base >= to {
@@ -441,10 +593,8 @@ fn lap_windows(
 pub struct Presence<'a> {
     net: &'a Network,
     edges: EdgeCuts,
-    /// `(node, hotspot)` for the nodes within the radius of a hotspot, sorted.
-    near: Vec<(u32, u32)>,
-    /// A bit per node: within the radius of some hotspot.
-    near_any: Vec<u64>,
+    /// The hotspots within the radius of each node.
+    near: NearNodes,
     loops: Vec<LapWindows>,
     units: Vec<Track>,
     /// Units driving a loop undisturbed.
@@ -470,24 +620,32 @@ fn drive(
         Some(&x) if x > from => 0,
         _ => route.t_end.partition_point(|&x| x <= from),
     };
+    // Across a node within the circle: one interval (as merged).
+    let mut emit = |h: u32, a: f64, b: f64| {
+        if b > a {
+            match out.last_mut() {
+                Some(l) if l.0 == h && a <= l.2 => l.2 = l.2.max(b),
+                _ => out.push((h, a, b)),
+            }
+        }
+    };
     for i in start..route.edges.len() {
         let e = route.edges[i].idx();
-        if !edges.has(e) {
+        let Some(crossing) = edges.of(e) else {
             continue;
-        }
+        };
         let te = net.fwd.time_s[e];
         let (s, f) = (route.t_end[i] - te, route.t_end[i]);
         let (lo, hi) = (s.max(from).max(route.t0), f);
         if te <= 0.0 || hi <= lo {
             continue;
         }
-        for &(h, f0, f1) in edges.of(e) {
-            let (a, b) = ((s + f0 * te).max(lo), (s + f1 * te).min(hi));
-            if b > a {
-                // Across a node within the circle: one interval (as merged).
-                match out.last_mut() {
-                    Some(l) if l.0 == h && a <= l.2 => l.2 = l.2.max(b),
-                    _ => out.push((h, a, b)),
+        match crossing {
+            // The cut `(0, 1)`: `s + 0 te` is `s` and `s + 1 te` is `s + te`.
+            Crossing::Whole(h) => emit(h, s.max(lo), (s + te).min(hi)),
+            part => {
+                for (h, f0, f1) in part.cuts() {
+                    emit(h, (s + f0 * te).max(lo), (s + f1 * te).min(hi));
                 }
             }
         }
@@ -507,7 +665,6 @@ impl<'a> Presence<'a> {
         window: (f64, f64),
     ) -> Presence<'a> {
         let centres: Vec<[f64; 2]> = hotspot_nodes.iter().map(|&v| net.xy[v as usize]).collect();
-        let m = net.edge_count();
         // The longest edge, as the straight segment between its ends.
         let chord = |slot: usize, a: [f64; 2]| {
             let b = net.xy[net.fwd.head[slot] as usize];
@@ -559,7 +716,7 @@ impl<'a> Presence<'a> {
                 }
             }
         }
-        let edges = EdgeCuts::new(m, &cuts);
+        let edges = EdgeCuts::new(net.edge_count(), &cuts);
         let loops = loops
             .iter()
             .map(|plan| {
@@ -573,10 +730,10 @@ impl<'a> Presence<'a> {
                     // The edge is entered where the one before it ends (so
                     // that a window running on across a node is one window).
                     let s = if j == 0 { 0.0 } else { plan.lap_end_s[j - 1] };
-                    if !edges.has(e) {
+                    let Some(crossing) = edges.of(e) else {
                         continue;
-                    }
-                    for &(h, f0, f1) in edges.of(e) {
+                    };
+                    for (h, f0, f1) in crossing.cuts() {
                         windows.push((h, s + f0 * te, s + f1 * te));
                     }
                 }
@@ -602,14 +759,7 @@ impl<'a> Presence<'a> {
         Presence {
             net,
             edges,
-            near_any: {
-                let mut bits = vec![0u64; net.node_count().div_ceil(64)];
-                for &(v, _) in &near {
-                    bits[v as usize / 64] |= 1 << (v % 64);
-                }
-                bits
-            },
-            near,
+            near: NearNodes::new(net.node_count(), &near),
             loops,
             units: homes
                 .iter()
@@ -639,9 +789,8 @@ impl<'a> Presence<'a> {
             return;
         }
         let stand = |hot: &mut [Union], node: u32, from: f64| {
-            if t > from && self.near_any[node as usize / 64] >> (node % 64) & 1 != 0 {
-                let i = self.near.partition_point(|x| x.0 < node);
-                for &(_, h) in self.near[i..].iter().take_while(|x| x.0 == node) {
+            if t > from {
+                for &h in self.near.of(node) {
                     hot[h as usize].pending.push((from, t));
                 }
             }
@@ -650,27 +799,35 @@ impl<'a> Presence<'a> {
             Motion::Stand => stand(&mut self.hot, tr.node, tr.since),
             Motion::Drive => {
                 let hot = &mut self.hot;
-                tr.ahead.retain_mut(|(h, a, b)| {
-                    if *a >= t {
-                        return true;
-                    }
-                    let to = b.min(t);
-                    if to > *a {
-                        hot[*h as usize].pending.push((*a, to));
-                    }
-                    *a = t;
-                    *b > t
-                });
-                stand(&mut self.hot, tr.node, tr.arrive.max(tr.since));
                 if t >= tr.arrive {
+                    // Arrived: all of the drive is produced.
+                    for (h, a, b) in tr.ahead.drain(..) {
+                        let to = b.min(t);
+                        if to > a {
+                            hot[h as usize].pending.push((a, to));
+                        }
+                    }
                     tr.motion = Motion::Stand;
-                    tr.ahead.clear();
+                } else {
+                    tr.ahead.retain_mut(|(h, a, b)| {
+                        if *a >= t {
+                            return true;
+                        }
+                        let to = b.min(t);
+                        if to > *a {
+                            hot[*h as usize].pending.push((*a, to));
+                        }
+                        *a = t;
+                        *b > t
+                    });
                 }
+                stand(&mut self.hot, tr.node, tr.arrive.max(tr.since));
             }
             Motion::Loop => {
-                for (h, _) in &self.loops[tr.patrol as usize].windows {
+                for (win, (h, _)) in self.loops[tr.patrol as usize].windows.iter().enumerate() {
                     self.hot[*h as usize].pieces.push(Piece {
                         patrol: tr.patrol,
+                        win: win as u32,
                         zero: tr.zero,
                         from: tr.since,
                         to: t,
@@ -687,8 +844,8 @@ impl<'a> Presence<'a> {
             self.flush(u, t);
         }
         self.peak = self.peak.max(self.buffered());
-        for (h, u) in self.hot.iter_mut().enumerate() {
-            u.merge(self.window, h as u32, &self.loops, &mut self.scratch);
+        for u in self.hot.iter_mut() {
+            u.merge(self.window, &self.loops, &mut self.scratch);
         }
     }
 
@@ -806,6 +963,40 @@ mod tests {
         );
         // Passing by.
         assert_eq!(cut([0.0, 6.0], [20.0, 6.0], [10.0, 0.0], 5.0), None);
+    }
+
+    #[test]
+    fn floor_is_exactly_that_of_the_library() {
+        let mut xs = vec![
+            0.0,
+            -0.0,
+            0.5,
+            -0.5,
+            1.0,
+            -1.0,
+            -1e-300,
+            4_503_599_627_370_495.5,
+            -4_503_599_627_370_495.5,
+            4_503_599_627_370_496.0,
+            -9.1e18,
+            1e300,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::MIN_POSITIVE,
+        ];
+        let mut z = 1u64;
+        for _ in 0..10_000 {
+            z = z.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            let x = ((z >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 1e6;
+            xs.extend([x, x.trunc(), f64::from_bits(z)]);
+        }
+        for x in xs {
+            let (want, got) = (x.floor(), floor(x));
+            assert!(
+                want.to_bits() == got.to_bits() || (want.is_nan() && got.is_nan()),
+                "{x:e}: {got:e}, not {want:e}"
+            );
+        }
     }
 
     use crate::metrics::testkit::{city_run, loops, square, Script, HOMES};
