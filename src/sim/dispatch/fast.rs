@@ -30,7 +30,7 @@
 //! Nothing here grows with the number of nodes per query; buffers are reused.
 
 use super::{first_taking, Cost, Fixed, View};
-use crate::network::{weight_ms, weight_s, Csr, EdgeId, Network, NodeId, Weight, TIE_BITS};
+use crate::network::{weight_ms, weight_s, EdgeId, Network, NodeId, Weight, TIE_BITS};
 use crate::routing::ch::{upward_space, Ch, ChQuery, FixedTarget};
 use crate::routing::{Direction, Step, WeightSearch};
 use crate::sim::patrol::LoopPlan;
@@ -52,8 +52,9 @@ pub struct FastIndex {
     first: Vec<u32>,
     /// `(source, weight from the source to the bucket's node)`, by node then weight.
     entries: Vec<(u32, Weight)>,
-    /// Straight-line metres per second no drive can beat (infinite: no bound).
-    lb_speed_mps: f64,
+    /// Seconds per straight-line metre that every drive takes at least (0:
+    /// no bound), a little under the inverse of the fastest edge's speed.
+    lb_s_per_m: f64,
     loops: usize,
     /// Each loop's bounding box `[x0, y0, x1, y1]` (metres): every unit on
     /// the loop is within it, so its straight-line distance bounds theirs.
@@ -111,125 +112,179 @@ fn link(slot: usize, node: u32) -> u32 {
     (slot as u32) << NODE_BITS | node
 }
 
-/// One node's entry in a shortest-path tree: the tree edge at the node, as
-/// one of its slots in a [`Csr`].
-trait TreeEntry: Copy + Send + Sync {
-    /// No tree edge (the root, or unreachable).
-    const NONE: Self;
-    /// The entry for the node's slot at position `pos`, whose other end is `other`.
-    fn new(pos: usize, other: u32) -> Self;
-    /// The slot of the tree edge at node `x`, and the node at its other end.
-    fn step(self, csr: &Csr, x: u32) -> (usize, u32);
+/// No tree edge in a tree of [`link`]s (the root, or unreachable).
+const NO_LINK: u32 = u32::MAX;
+
+/// No tree edge in a tree of slot positions.
+const NO_SLOT: u8 = u8::MAX;
+
+/// The position along a Hilbert curve of order 16 of the point `(x, y)`
+/// (each below `2^16`): points near each other on the curve are near in
+/// the plane.
+fn hilbert(mut x: u32, mut y: u32) -> u64 {
+    const N: u32 = 1 << 16;
+    let mut d = 0u64;
+    let mut s = N / 2;
+    while s > 0 {
+        let (rx, ry) = (u32::from(x & s > 0), u32::from(y & s > 0));
+        d += u64::from(s) * u64::from(s) * u64::from((3 * rx) ^ ry);
+        if ry == 0 {
+            if rx == 1 {
+                (x, y) = (N - 1 - x, N - 1 - y);
+            }
+            (x, y) = (y, x);
+        }
+        s /= 2;
+    }
+    d
 }
 
-impl TreeEntry for u32 {
-    const NONE: u32 = u32::MAX;
-    fn new(pos: usize, other: u32) -> u32 {
-        link(pos, other)
+/// The nodes in the order of a Hilbert curve through their positions (ties
+/// by index): `order[i]` is the `i`-th node, `at[v]` the place of node `v`.
+/// Consecutive nodes of a route then mostly sit in the same few cache lines.
+fn spatial_order(net: &Network) -> (Vec<u32>, Vec<u32>) {
+    let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
+    for p in &net.xy {
+        for k in 0..2 {
+            lo[k] = lo[k].min(p[k]);
+            hi[k] = hi[k].max(p[k]);
+        }
     }
-    #[inline]
-    fn step(self, csr: &Csr, x: u32) -> (usize, u32) {
-        let slot = csr.first[x as usize] as usize + (self >> NODE_BITS) as usize;
-        (slot, self & ((1 << NODE_BITS) - 1))
+    let cell = |k: usize, x: f64| {
+        let span = hi[k] - lo[k];
+        if span > 0.0 {
+            ((x - lo[k]) / span * 65535.0).clamp(0.0, 65535.0) as u32
+        } else {
+            0
+        }
+    };
+    let mut order: Vec<u32> = (0..net.node_count() as u32).collect();
+    order.sort_by_cached_key(|&v| {
+        let p = net.xy[v as usize];
+        (hilbert(cell(0, p[0]), cell(1, p[1])), v)
+    });
+    let mut at = vec![0u32; order.len()];
+    for (i, &v) in order.iter().enumerate() {
+        at[v as usize] = i as u32;
     }
-}
-
-impl TreeEntry for u8 {
-    const NONE: u8 = u8::MAX;
-    fn new(pos: usize, _: u32) -> u8 {
-        pos as u8
-    }
-    #[inline]
-    fn step(self, csr: &Csr, x: u32) -> (usize, u32) {
-        let slot = csr.first[x as usize] as usize + self as usize;
-        (slot, csr.head[slot])
-    }
+    (order, at)
 }
 
 /// Shortest-path trees of one direction, `n` entries per tree.
 enum Trees {
-    /// As [`link`]s, when they fit [`LINK_MAX_ENTRIES`].
-    Links(Vec<u32>),
-    /// As bare slot positions.
+    /// As [`link`]s, when they fit [`LINK_MAX_ENTRIES`], indexed by place
+    /// in a spatial order of the nodes (`at`; `order` is its inverse), and
+    /// linking to places: a walk's loads stay close together.
+    Links {
+        t: Vec<u32>,
+        order: Vec<u32>,
+        at: Vec<u32>,
+    },
+    /// As bare slot positions, indexed by node.
     Slots(Vec<u8>),
 }
 
 impl Trees {
-    /// The trees from (`dir` forward) or to (backward) each of `roots`.
+    /// The trees from (`dir` forward) or to (backward) each of `roots`,
+    /// as links when `links`.
     fn build(net: &Network, roots: &[NodeId], dir: Direction, links: bool) -> Trees {
         if links {
-            Trees::Links(build_trees(net, roots, dir))
+            let (order, at) = spatial_order(net);
+            let t = build_trees(
+                net,
+                roots,
+                dir,
+                NO_LINK,
+                |v| at[v],
+                |i, other| link(i, at[other as usize]),
+            );
+            Trees::Links { t, order, at }
         } else {
-            Trees::Slots(build_trees(net, roots, dir))
+            Trees::Slots(build_trees(
+                net,
+                roots,
+                dir,
+                NO_SLOT,
+                |v| v as u32,
+                |i, _| i as u8,
+            ))
         }
     }
 
-    /// The path of tree `i` to (forward) or from (backward) node `v`, in
-    /// driving order, into `out` (cleared first).
+    /// The path of tree `i` to (`dir` forward: the tree holds each node's
+    /// incoming edge) or from (backward: outgoing) node `v`, in driving
+    /// order, into `out` (cleared first).
     fn walk(&self, net: &Network, i: usize, dir: Direction, v: NodeId, out: &mut Vec<EdgeId>) {
+        out.clear();
         let n = net.node_count();
+        let csr = match dir {
+            Direction::Forward => &net.bwd,
+            Direction::Backward => &net.fwd,
+        };
         match self {
-            Trees::Links(t) => walk(net, &t[i * n..(i + 1) * n], dir, v, out),
-            Trees::Slots(t) => walk(net, &t[i * n..(i + 1) * n], dir, v, out),
+            Trees::Links { t, order, at } => {
+                let tree = &t[i * n..(i + 1) * n];
+                let mut p = at[v.idx()];
+                loop {
+                    let l = tree[p as usize];
+                    if l == NO_LINK {
+                        break;
+                    }
+                    let x = order[p as usize] as usize;
+                    let slot = csr.first[x] as usize + (l >> NODE_BITS) as usize;
+                    out.push(EdgeId(csr.edge[slot]));
+                    p = l & ((1 << NODE_BITS) - 1);
+                }
+            }
+            Trees::Slots(t) => {
+                let tree = &t[i * n..(i + 1) * n];
+                let mut x = v.0;
+                while tree[x as usize] != NO_SLOT {
+                    let slot = csr.first[x as usize] as usize + tree[x as usize] as usize;
+                    out.push(EdgeId(csr.edge[slot]));
+                    x = csr.head[slot];
+                }
+            }
+        }
+        if dir == Direction::Forward {
+            out.reverse();
         }
     }
 }
 
-/// One Dijkstra per root, its tree written in place.
-fn build_trees<T: TreeEntry>(net: &Network, roots: &[NodeId], dir: Direction) -> Vec<T> {
+/// One Dijkstra per root, its tree written in place: node `v`'s entry at
+/// `place(v)`, made by `entry(position among v's slots, node at the other end)`.
+fn build_trees<T: Copy + Send + Sync>(
+    net: &Network,
+    roots: &[NodeId],
+    dir: Direction,
+    none: T,
+    place: impl Fn(usize) -> u32 + Sync,
+    entry: impl Fn(usize, u32) -> T + Sync,
+) -> Vec<T> {
     let n = net.node_count();
     // The tree edge at `v` is one of `v`'s slots in the other direction.
     let csr = match dir {
         Direction::Forward => &net.bwd,
         Direction::Backward => &net.fwd,
     };
-    let mut trees = vec![T::NONE; roots.len() * n];
+    let mut trees = vec![none; roots.len() * n];
     trees.par_chunks_mut(n).zip(roots).for_each_init(
         || WeightSearch::new(n),
         |search, (tree, &root)| {
             search.start(dir);
             search.add_source(root, 0);
             search.run(net, |_, _| Step::Continue);
-            for (v, p) in tree.iter_mut().enumerate() {
+            for v in 0..n {
                 let e = search.pred_raw(NodeId(v as u32));
                 let r = csr.range(v as u32);
                 if let Some(i) = csr.edge[r.clone()].iter().position(|&x| x == e) {
-                    *p = T::new(i, csr.head[r.start + i]);
+                    tree[place(v) as usize] = entry(i, csr.head[r.start + i]);
                 }
             }
         },
     );
     trees
-}
-
-/// The path of `tree` to (`dir` forward: `tree` holds each node's incoming
-/// edge) or from (backward: outgoing) node `v`, in driving order, into
-/// `out` (cleared first).
-fn walk<T: TreeEntry + PartialEq>(
-    net: &Network,
-    tree: &[T],
-    dir: Direction,
-    v: NodeId,
-    out: &mut Vec<EdgeId>,
-) {
-    out.clear();
-    let csr = match dir {
-        Direction::Forward => &net.bwd,
-        Direction::Backward => &net.fwd,
-    };
-    let mut x = v.0;
-    loop {
-        let t = tree[x as usize];
-        if t == T::NONE {
-            break;
-        }
-        let (slot, next) = t.step(csr, x);
-        out.push(EdgeId(csr.edge[slot]));
-        x = next;
-    }
-    if dir == Direction::Forward {
-        out.reverse();
-    }
 }
 
 /// The lower bound in ms on a drive from a node with table row `from` to a
@@ -362,7 +417,7 @@ impl FastIndex {
     /// a little under it, for rounding.
     #[inline]
     fn line_s(&self, d_m: f64) -> f64 {
-        (d_m / self.lb_speed_mps) * (1.0 - 1e-9) - 1e-6
+        d_m * self.lb_s_per_m - 1e-6
     }
 
     /// Ask for the table row of `v`, which the next query at `v` reads
@@ -485,7 +540,10 @@ impl FastIndex {
             srcs,
             first,
             entries: tagged.into_iter().map(|(_, d, s)| (s, d)).collect(),
-            lb_speed_mps: straight_line_speed(net),
+            lb_s_per_m: match straight_line_speed(net) {
+                v if v > 0.0 => (1.0 - 1e-9) / v,
+                _ => 0.0,
+            },
             loops: loops.len(),
             loop_box: loops
                 .iter()
@@ -854,5 +912,98 @@ impl<'a> Fast<'a> {
             }
         }
         best.map(|b| b.2)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::network::build::test_line;
+
+    /// A tangle of `n` nodes at scattered positions (so that the spatial
+    /// order is not the order of the indices): a two-way ring, one-way
+    /// chords and a parallel pair, with assorted times.
+    fn tangle(n: usize) -> Network {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let xs: Vec<f64> = (0..n).map(|_| (next() % 10_000) as f64).collect();
+        let mut edges = Vec::new();
+        for i in 0..n {
+            let j = (i + 1) % n;
+            edges.push((i, j, 100.0, 5.0 + (next() % 20) as f64));
+            edges.push((j, i, 100.0, 5.0 + (next() % 20) as f64));
+        }
+        for _ in 0..2 * n {
+            let (a, b) = ((next() % n as u64) as usize, (next() % n as u64) as usize);
+            if a != b {
+                edges.push((a, b, 100.0, 1.0 + (next() % 40) as f64));
+            }
+        }
+        edges.push((0, 1, 100.0, 1.0));
+        edges.push((0, 1, 100.0, 2.0));
+        test_line(&xs, &edges)
+    }
+
+    #[test]
+    fn trees_of_links_and_of_slots_walk_the_same_shortest_paths() {
+        let net = tangle(80);
+        let n = net.node_count();
+        let roots: Vec<NodeId> = [0, 7, 33, 79].map(NodeId).to_vec();
+        let mut search = WeightSearch::new(n);
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        for dir in [Direction::Forward, Direction::Backward] {
+            let links = Trees::build(&net, &roots, dir, true);
+            let slots = Trees::build(&net, &roots, dir, false);
+            assert!(matches!(links, Trees::Links { .. }));
+            assert!(matches!(slots, Trees::Slots(_)));
+            for (i, &root) in roots.iter().enumerate() {
+                search.start(dir);
+                search.add_source(root, 0);
+                search.run(&net, |_, _| Step::Continue);
+                for v in (0..n as u32).map(NodeId) {
+                    links.walk(&net, i, dir, v, &mut a);
+                    slots.walk(&net, i, dir, v, &mut b);
+                    assert_eq!(a, b, "tree {i} {dir:?} at {v:?}");
+                    // A drive from the root to `v` (forward) or from `v`
+                    // to the root (backward), as long as the shortest one.
+                    let (from, to) = match dir {
+                        Direction::Forward => (root, v),
+                        Direction::Backward => (v, root),
+                    };
+                    let mut at = from;
+                    for &e in &a {
+                        assert_eq!(net.edge_from[e.idx()], at.0);
+                        at = net.edge_to(e);
+                    }
+                    assert_eq!(at, to);
+                    let ms: u64 = a.iter().map(|&e| weight_ms(net.fwd.w[e.idx()])).sum();
+                    let want = search.settled_time(v).map(weight_ms);
+                    assert_eq!(Some(ms), want, "tree {i} {dir:?} at {v:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_hilbert_order_is_a_permutation_that_keeps_neighbours_close() {
+        let net = tangle(500);
+        let (order, at) = spatial_order(&net);
+        let mut seen = vec![false; order.len()];
+        for (i, &v) in order.iter().enumerate() {
+            assert!(!seen[v as usize]);
+            seen[v as usize] = true;
+            assert_eq!(at[v as usize], i as u32);
+        }
+        // On a line (all nodes at y = 0) the curve visits the nodes by x.
+        assert!(order
+            .windows(2)
+            .all(|w| net.xy[w[0] as usize][0] <= net.xy[w[1] as usize][0]));
+        assert_eq!(hilbert(0, 0), 0);
+        assert_eq!(hilbert(65535, 0), (1u64 << 32) - 1);
     }
 }
