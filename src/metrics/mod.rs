@@ -11,8 +11,6 @@
 
 pub mod presence;
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use serde::{Serialize, Serializer};
@@ -29,7 +27,7 @@ use crate::sim::Prepared;
 /// whole milliseconds (each bucket keeps its smallest and largest value, so a
 /// percentile is exact whenever its bucket holds one distinct value, and
 /// within a millisecond otherwise). Memory grows with the number of distinct
-/// milliseconds, not with the number of values.
+/// milliseconds (32 bytes each, kept sorted), not with the number of values.
 #[derive(Clone, Debug)]
 pub struct StatsAcc {
     n: usize,
@@ -38,11 +36,15 @@ pub struct StatsAcc {
     limit: f64,
     within: usize,
     /// The buckets last used, `(millisecond, bucket)` (most values repeat
-    /// one of a few recent ones); the others are in `hist`.
+    /// one of a few recent ones); the others are in `hist` and `fresh`.
     recent: [(i64, Bucket); RECENT],
     /// Next of `recent` to give up.
     evict: usize,
-    hist: HashMap<i64, Bucket, BuildHasherDefault<MsHasher>>,
+    /// One bucket per millisecond, sorted, in exactly the memory they need.
+    hist: Vec<(i64, Bucket)>,
+    /// Buckets given up since `hist` was last merged (keys may repeat):
+    /// merged into it once they are an eighth of its size.
+    fresh: Vec<(i64, Bucket)>,
 }
 
 /// Buckets kept at hand by a [`StatsAcc`].
@@ -70,32 +72,6 @@ impl Bucket {
     }
 }
 
-/// Hashes a whole number of milliseconds (a multiply and a fold: the keys
-/// are already well spread in their low bits).
-#[derive(Clone, Copy, Debug, Default)]
-struct MsHasher(u64);
-
-impl Hasher for MsHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(u64::from(b) ^ self.0.rotate_left(8));
-        }
-    }
-
-    fn write_u64(&mut self, x: u64) {
-        let h = x.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        self.0 = h ^ (h >> 29);
-    }
-
-    fn write_i64(&mut self, x: i64) {
-        self.write_u64(x as u64);
-    }
-}
-
 /// A key that orders as `f64::total_cmp` does.
 #[inline]
 fn ordered(x: f64) -> u64 {
@@ -119,6 +95,42 @@ fn ms_of(x: f64) -> i64 {
     }
 }
 
+/// The buckets of `sorted` (one per key, by key) and of `more` (any
+/// order, keys may repeat; sorted here) together, one per key, by key, in a
+/// vector of exactly that length.
+fn merged(sorted: &[(i64, Bucket)], more: &mut [(i64, Bucket)]) -> Vec<(i64, Bucket)> {
+    more.sort_unstable_by_key(|b| b.0);
+    let more = &*more;
+    // Every key once, in order, with its buckets added up.
+    let each = |f: &mut dyn FnMut(i64, Bucket)| {
+        let (mut i, mut j) = (0, 0);
+        loop {
+            let key = match (sorted.get(i), more.get(j)) {
+                (Some(a), Some(b)) => a.0.min(b.0),
+                (Some(a), None) => a.0,
+                (None, Some(b)) => b.0,
+                (None, None) => return,
+            };
+            let mut bucket = Bucket::EMPTY;
+            while let Some(a) = sorted.get(i).filter(|a| a.0 == key) {
+                bucket.add(a.1);
+                i += 1;
+            }
+            while let Some(b) = more.get(j).filter(|b| b.0 == key) {
+                bucket.add(b.1);
+                j += 1;
+            }
+            f(key, bucket);
+        }
+    };
+    // Count first, so that the result takes no more memory than it needs.
+    let mut n = 0;
+    each(&mut |_, _| n += 1);
+    let mut out = Vec::with_capacity(n);
+    each(&mut |k, b| out.push((k, b)));
+    out
+}
+
 impl StatsAcc {
     /// No values yet; [`StatsAcc::within`] counts values `<= limit`.
     pub fn new(limit: f64) -> StatsAcc {
@@ -130,7 +142,8 @@ impl StatsAcc {
             within: 0,
             recent: [(i64::MIN, Bucket::EMPTY); RECENT],
             evict: 0,
-            hist: HashMap::default(),
+            hist: Vec::new(),
+            fresh: Vec::new(),
         }
     }
 
@@ -154,7 +167,7 @@ impl StatsAcc {
         let (old_key, old) = std::mem::replace(&mut self.recent[self.evict], (key, one));
         self.evict = (self.evict + 1) % RECENT;
         if old.n > 0 {
-            self.hist.entry(old_key).or_insert(Bucket::EMPTY).add(old);
+            self.keep(old_key, old);
         }
     }
 
@@ -173,19 +186,23 @@ impl StatsAcc {
         if x <= self.limit {
             self.within += n as usize;
         }
-        let b = Bucket { n, min: x, max: x };
-        self.hist.entry(ms_of(x)).or_insert(Bucket::EMPTY).add(b);
+        self.keep(ms_of(x), Bucket { n, min: x, max: x });
+    }
+
+    /// Add bucket `b` of millisecond `key` to the histogram.
+    fn keep(&mut self, key: i64, b: Bucket) {
+        self.fresh.push((key, b));
+        if self.fresh.len() >= (self.hist.len() / 8).max(64) {
+            self.hist = merged(&self.hist, &mut self.fresh);
+            self.fresh.clear();
+        }
     }
 
     /// Every bucket, by millisecond.
     fn buckets_sorted(&self) -> Vec<(i64, Bucket)> {
-        let mut all = self.hist.clone();
-        for &(k, b) in self.recent.iter().filter(|r| r.1.n > 0) {
-            all.entry(k).or_insert(Bucket::EMPTY).add(b);
-        }
-        let mut v: Vec<(i64, Bucket)> = all.into_iter().collect();
-        v.sort_unstable_by_key(|b| b.0);
-        v
+        let mut rest = self.fresh.clone();
+        rest.extend(self.recent.iter().filter(|r| r.1.n > 0));
+        merged(&self.hist, &mut rest)
     }
 
     /// Number of values.

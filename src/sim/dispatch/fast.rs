@@ -186,28 +186,35 @@ enum Trees {
 
 impl Trees {
     /// The trees from (`dir` forward) or to (backward) each of `roots`,
-    /// as links when `links`.
-    fn build(net: &Network, roots: &[NodeId], dir: Direction, links: bool) -> Trees {
+    /// as links when `links`; with `times`, also each root's whole
+    /// milliseconds to every node `v`, written to `times[v * k + j]` for
+    /// root `j` of `k` (`u32::MAX`: unreachable).
+    fn build(
+        net: &Network,
+        roots: &[NodeId],
+        dir: Direction,
+        links: bool,
+        times: Option<&mut [u32]>,
+    ) -> Trees {
         if links {
             let (order, at) = spatial_order(net);
             let t = build_trees(
                 net,
                 roots,
                 dir,
-                NO_LINK,
-                |v| at[v],
-                |i, other| link(i, at[other as usize]),
+                (NO_LINK, |v| at[v], |i, other| link(i, at[other as usize])),
+                times,
             );
             Trees::Links { t, order, at }
         } else {
-            Trees::Slots(build_trees(
+            let t = build_trees(
                 net,
                 roots,
                 dir,
-                NO_SLOT,
-                |v| v as u32,
-                |i, _| i as u8,
-            ))
+                (NO_SLOT, |v| v as u32, |i, _| i as u8),
+                times,
+            );
+            Trees::Slots(t)
         }
     }
 
@@ -252,38 +259,71 @@ impl Trees {
     }
 }
 
-/// One Dijkstra per root, its tree written in place: node `v`'s entry at
-/// `place(v)`, made by `entry(position among v's slots, node at the other end)`.
+/// One Dijkstra per root, its tree written in place: with `(none, place,
+/// entry)` as `shape`, node `v`'s entry is at `place(v)`, made by
+/// `entry(position among v's slots, node at the other end)`, and `none`
+/// where there is no tree edge. With `times`, see [`Trees::build`]. Roots
+/// go a few at a time, so that building needs little more memory than the
+/// trees and times themselves.
 fn build_trees<T: Copy + Send + Sync>(
     net: &Network,
     roots: &[NodeId],
     dir: Direction,
-    none: T,
-    place: impl Fn(usize) -> u32 + Sync,
-    entry: impl Fn(usize, u32) -> T + Sync,
+    shape: (
+        T,
+        impl Fn(usize) -> u32 + Sync,
+        impl Fn(usize, u32) -> T + Sync,
+    ),
+    mut times: Option<&mut [u32]>,
 ) -> Vec<T> {
-    let n = net.node_count();
+    let (none, place, entry) = shape;
+    let (n, k) = (net.node_count(), roots.len());
     // The tree edge at `v` is one of `v`'s slots in the other direction.
     let csr = match dir {
         Direction::Forward => &net.bwd,
         Direction::Backward => &net.fwd,
     };
-    let mut trees = vec![none; roots.len() * n];
-    trees.par_chunks_mut(n).zip(roots).for_each_init(
-        || WeightSearch::new(n),
-        |search, (tree, &root)| {
-            search.start(dir);
-            search.add_source(root, 0);
-            search.run(net, |_, _| Step::Continue);
-            for v in 0..n {
-                let e = search.pred_raw(NodeId(v as u32));
-                let r = csr.range(v as u32);
-                if let Some(i) = csr.edge[r.clone()].iter().position(|&x| x == e) {
-                    tree[place(v) as usize] = entry(i, csr.head[r.start + i]);
+    const BATCH: usize = 16;
+    let mut trees = vec![none; k * n];
+    for (b, chunk) in trees.chunks_mut(BATCH * n).enumerate() {
+        let want = times.is_some();
+        let batch: Vec<Vec<u32>> = chunk
+            .par_chunks_mut(n)
+            .zip(&roots[b * BATCH..])
+            .map_init(
+                || WeightSearch::new(n),
+                |search, (tree, &root)| {
+                    search.start(dir);
+                    search.add_source(root, 0);
+                    search.run(net, |_, _| Step::Continue);
+                    for v in 0..n {
+                        let e = search.pred_raw(NodeId(v as u32));
+                        let r = csr.range(v as u32);
+                        if let Some(i) = csr.edge[r.clone()].iter().position(|&x| x == e) {
+                            tree[place(v) as usize] = entry(i, csr.head[r.start + i]);
+                        }
+                    }
+                    if !want {
+                        return Vec::new();
+                    }
+                    (0..n)
+                        .map(|v| match search.settled_time(NodeId(v as u32)) {
+                            Some(w) => weight_ms(w).min(u32::MAX as u64 - 1) as u32,
+                            None => u32::MAX,
+                        })
+                        .collect()
+                },
+            )
+            .collect();
+        if let Some(ms) = times.as_deref_mut() {
+            for (i, t) in batch.iter().enumerate() {
+                let j = b * BATCH + i;
+                for (v, &x) in t.iter().enumerate() {
+                    ms[v * k + j] = x;
                 }
             }
-        },
-    );
+        }
+    }
     trees
 }
 
@@ -322,36 +362,9 @@ impl Table {
         }
         let roots: Vec<NodeId> = nodes.iter().map(|&(_, v)| v).collect();
         let links = (k + stations).saturating_mul(n) <= LINK_MAX_ENTRIES && n < (1 << NODE_BITS);
-        let pred = Trees::build(net, &roots, Direction::Forward, links);
-        // Times: a few sources at a time, so that building needs little
-        // more memory than the table itself.
         let mut ms = vec![u32::MAX; n * k];
-        for (b, chunk) in roots.chunks(16).enumerate() {
-            let times: Vec<Vec<u32>> = chunk
-                .par_iter()
-                .map_init(
-                    || WeightSearch::new(n),
-                    |search, &root| {
-                        search.start(Direction::Forward);
-                        search.add_source(root, 0);
-                        search.run(net, |_, _| Step::Continue);
-                        (0..n)
-                            .map(|v| match search.settled_time(NodeId(v as u32)) {
-                                Some(w) => weight_ms(w).min(u32::MAX as u64 - 1) as u32,
-                                None => u32::MAX,
-                            })
-                            .collect()
-                    },
-                )
-                .collect();
-            for (i, t) in times.iter().enumerate() {
-                let j = b * 16 + i;
-                for (v, &x) in t.iter().enumerate() {
-                    ms[v * k + j] = x;
-                }
-            }
-        }
-        let home = Trees::build(net, &roots[..stations], Direction::Backward, links);
+        let pred = Trees::build(net, &roots, Direction::Forward, links, Some(&mut ms));
+        let home = Trees::build(net, &roots[..stations], Direction::Backward, links, None);
         let mut far = vec![0u32; loops.len() * k];
         for (l, plan) in loops.iter().enumerate() {
             let row = &mut far[l * k..(l + 1) * k];
@@ -957,8 +970,10 @@ mod tests {
         let mut search = WeightSearch::new(n);
         let (mut a, mut b) = (Vec::new(), Vec::new());
         for dir in [Direction::Forward, Direction::Backward] {
-            let links = Trees::build(&net, &roots, dir, true);
-            let slots = Trees::build(&net, &roots, dir, false);
+            let k = roots.len();
+            let mut table = vec![0u32; n * k];
+            let links = Trees::build(&net, &roots, dir, true, Some(&mut table));
+            let slots = Trees::build(&net, &roots, dir, false, None);
             assert!(matches!(links, Trees::Links { .. }));
             assert!(matches!(slots, Trees::Slots(_)));
             for (i, &root) in roots.iter().enumerate() {
@@ -984,6 +999,7 @@ mod tests {
                     let ms: u64 = a.iter().map(|&e| weight_ms(net.fwd.w[e.idx()])).sum();
                     let want = search.settled_time(v).map(weight_ms);
                     assert_eq!(Some(ms), want, "tree {i} {dir:?} at {v:?}");
+                    assert_eq!(Some(u64::from(table[v.idx() * k + i])), want);
                 }
             }
         }
