@@ -21,6 +21,42 @@ use crate::sim::units::Route;
 /// Simulated time between checkpoints, seconds.
 const SLICE_S: f64 = 86_400.0;
 
+/// A set of indices as a bit per index, with the bits counted before each
+/// word: a member's place among the members costs one word and one count.
+struct RankedBits {
+    bits: Vec<u64>,
+    /// Bits set in the words before each word of `bits`.
+    rank: Vec<u32>,
+}
+
+impl RankedBits {
+    /// The set of `members` (ascending) among `n` indices.
+    fn new(n: usize, members: impl IntoIterator<Item = u32>) -> RankedBits {
+        let mut bits = vec![0u64; n.div_ceil(64)];
+        for i in members {
+            bits[i as usize / 64] |= 1 << (i % 64);
+        }
+        let mut rank = Vec::with_capacity(bits.len());
+        let mut acc = 0;
+        for w in &bits {
+            rank.push(acc);
+            acc += w.count_ones();
+        }
+        RankedBits { bits, rank }
+    }
+
+    /// The place of `i` among the members, if it is one.
+    #[inline]
+    fn place(&self, i: usize) -> Option<usize> {
+        let word = self.bits[i / 64];
+        if word >> (i % 64) & 1 == 0 {
+            return None;
+        }
+        let below = word & ((1u64 << (i % 64)) - 1);
+        Some((self.rank[i / 64] + below.count_ones()) as usize)
+    }
+}
+
 /// The edges that cross a hotspot's circle and where: `(hotspot, f0, f1)`
 /// with `f` the share of the edge's length from its tail. A bit per edge
 /// says whether it has any, so that a drive's other edges cost one bit test;
@@ -30,9 +66,7 @@ const SLICE_S: f64 = 86_400.0;
 /// small table (a drive's edge times are in the network's table, which the
 /// drive's router has just read).
 struct EdgeCuts {
-    has: Vec<u64>,
-    /// Bits set in the words before each word of `has`.
-    rank: Vec<u32>,
+    has: RankedBits,
     /// Per edge with cuts, in edge order: the hotspot whose circle holds
     /// it wholly, its only cut; or [`PART`] and where its cuts start in
     /// `cuts`.
@@ -78,11 +112,9 @@ impl Crossing<'_> {
 impl EdgeCuts {
     /// From `(edge, hotspot, f0, f1)` sorted by edge, for `m` edges.
     fn new(m: usize, list: &[(u32, u32, f64, f64)]) -> EdgeCuts {
-        let mut has = vec![0u64; m.div_ceil(64)];
         let (mut code, mut cuts) = (Vec::new(), Vec::new());
         for run in list.chunk_by(|x, y| x.0 == y.0) {
-            let (e, h, f0, f1) = run[0];
-            has[e as usize / 64] |= 1 << (e % 64);
+            let (_, h, f0, f1) = run[0];
             assert!(h < PART && list.len() < PART as usize, "too many hotspots");
             if run.len() == 1 && f0.to_bits() == 0 && f1 == 1.0 {
                 code.push(h);
@@ -92,15 +124,8 @@ impl EdgeCuts {
                 cuts.last_mut().unwrap().0 |= PART;
             }
         }
-        let mut rank = Vec::with_capacity(has.len());
-        let mut acc = 0;
-        for w in &has {
-            rank.push(acc);
-            acc += w.count_ones();
-        }
         EdgeCuts {
-            has,
-            rank,
+            has: RankedBits::new(m, list.chunk_by(|x, y| x.0 == y.0).map(|run| run[0].0)),
             code,
             cuts,
         }
@@ -109,12 +134,7 @@ impl EdgeCuts {
     /// How edge `e` crosses circles, if it does.
     #[inline]
     fn of(&self, e: usize) -> Option<Crossing<'_>> {
-        let word = self.has[e / 64];
-        if word >> (e % 64) & 1 == 0 {
-            return None;
-        }
-        let below = word & ((1u64 << (e % 64)) - 1);
-        let code = self.code[(self.rank[e / 64] + below.count_ones()) as usize];
+        let code = self.code[self.has.place(e)?];
         if code & PART == 0 {
             return Some(Crossing::Whole(code));
         }
@@ -126,9 +146,7 @@ impl EdgeCuts {
 /// whether it has any; the bits counted before a node index where its
 /// hotspots start.
 struct NearNodes {
-    has: Vec<u64>,
-    /// Bits set in the words before each word of `has`.
-    rank: Vec<u32>,
+    has: RankedBits,
     /// Per node with hotspots, in node order: where they start in
     /// `hotspots` (and one more).
     first: Vec<u32>,
@@ -138,25 +156,15 @@ struct NearNodes {
 impl NearNodes {
     /// From `(node, hotspot)` sorted by node, for `n` nodes.
     fn new(n: usize, list: &[(u32, u32)]) -> NearNodes {
-        let mut has = vec![0u64; n.div_ceil(64)];
         let mut first = Vec::new();
         let mut start = 0;
         for run in list.chunk_by(|x, y| x.0 == y.0) {
-            let v = run[0].0;
-            has[v as usize / 64] |= 1 << (v % 64);
             first.push(start);
             start += run.len() as u32;
         }
         first.push(start);
-        let mut rank = Vec::with_capacity(has.len());
-        let mut acc = 0;
-        for w in &has {
-            rank.push(acc);
-            acc += w.count_ones();
-        }
         NearNodes {
-            has,
-            rank,
+            has: RankedBits::new(n, list.chunk_by(|x, y| x.0 == y.0).map(|run| run[0].0)),
             first,
             hotspots: list.iter().map(|x| x.1).collect(),
         }
@@ -165,11 +173,9 @@ impl NearNodes {
     /// The hotspots within the radius of node `v`, in order.
     #[inline]
     fn of(&self, v: u32) -> &[u32] {
-        let (word, bit) = (self.has[v as usize / 64], v % 64);
-        if word >> bit & 1 == 0 {
+        let Some(k) = self.has.place(v as usize) else {
             return &[];
-        }
-        let k = (self.rank[v as usize / 64] + (word & ((1u64 << bit) - 1)).count_ones()) as usize;
+        };
         &self.hotspots[self.first[k] as usize..self.first[k + 1] as usize]
     }
 }

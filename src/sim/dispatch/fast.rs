@@ -170,34 +170,35 @@ fn spatial_order(net: &Network) -> (Vec<u32>, Vec<u32>) {
     (order, at)
 }
 
+/// A spatial order of the nodes ([`spatial_order`]), shared by the trees
+/// laid out in it.
+type Layout = std::sync::Arc<(Vec<u32>, Vec<u32>)>;
+
 /// Shortest-path trees of one direction, `n` entries per tree.
 enum Trees {
     /// As [`link`]s, when they fit [`LINK_MAX_ENTRIES`], indexed by place
-    /// in a spatial order of the nodes (`at`; `order` is its inverse), and
-    /// linking to places: a walk's loads stay close together.
-    Links {
-        t: Vec<u32>,
-        order: Vec<u32>,
-        at: Vec<u32>,
-    },
+    /// in a spatial order of the nodes (`(order, at)`, see
+    /// [`spatial_order`]), and linking to places: a walk's loads stay close
+    /// together.
+    Links { t: Vec<u32>, layout: Layout },
     /// As bare slot positions, indexed by node.
     Slots(Vec<u8>),
 }
 
 impl Trees {
     /// The trees from (`dir` forward) or to (backward) each of `roots`,
-    /// as links when `links`; with `times`, also each root's whole
+    /// as links in `layout` when there is one, else as slots; with `times`, also each root's whole
     /// milliseconds to every node `v`, written to `times[v * k + j]` for
     /// root `j` of `k` (`u32::MAX`: unreachable).
     fn build(
         net: &Network,
         roots: &[NodeId],
         dir: Direction,
-        links: bool,
+        layout: Option<&Layout>,
         times: Option<&mut [u32]>,
     ) -> Trees {
-        if links {
-            let (order, at) = spatial_order(net);
+        if let Some(layout) = layout {
+            let at = &layout.1;
             let t = build_trees(
                 net,
                 roots,
@@ -205,7 +206,10 @@ impl Trees {
                 (NO_LINK, |v| at[v], |i, other| link(i, at[other as usize])),
                 times,
             );
-            Trees::Links { t, order, at }
+            Trees::Links {
+                t,
+                layout: layout.clone(),
+            }
         } else {
             let t = build_trees(
                 net,
@@ -229,7 +233,8 @@ impl Trees {
             Direction::Backward => &net.fwd,
         };
         match self {
-            Trees::Links { t, order, at } => {
+            Trees::Links { t, layout } => {
+                let (order, at) = &**layout;
                 let tree = &t[i * n..(i + 1) * n];
                 let mut p = at[v.idx()];
                 loop {
@@ -362,9 +367,22 @@ impl Table {
         }
         let roots: Vec<NodeId> = nodes.iter().map(|&(_, v)| v).collect();
         let links = (k + stations).saturating_mul(n) <= LINK_MAX_ENTRIES && n < (1 << NODE_BITS);
+        let layout = links.then(|| Layout::new(spatial_order(net)));
         let mut ms = vec![u32::MAX; n * k];
-        let pred = Trees::build(net, &roots, Direction::Forward, links, Some(&mut ms));
-        let home = Trees::build(net, &roots[..stations], Direction::Backward, links, None);
+        let pred = Trees::build(
+            net,
+            &roots,
+            Direction::Forward,
+            layout.as_ref(),
+            Some(&mut ms),
+        );
+        let home = Trees::build(
+            net,
+            &roots[..stations],
+            Direction::Backward,
+            layout.as_ref(),
+            None,
+        );
         let mut far = vec![0u32; loops.len() * k];
         for (l, plan) in loops.iter().enumerate() {
             let row = &mut far[l * k..(l + 1) * k];
@@ -969,11 +987,12 @@ mod tests {
         let roots: Vec<NodeId> = [0, 7, 33, 79].map(NodeId).to_vec();
         let mut search = WeightSearch::new(n);
         let (mut a, mut b) = (Vec::new(), Vec::new());
+        let layout = Layout::new(spatial_order(&net));
         for dir in [Direction::Forward, Direction::Backward] {
             let k = roots.len();
             let mut table = vec![0u32; n * k];
-            let links = Trees::build(&net, &roots, dir, true, Some(&mut table));
-            let slots = Trees::build(&net, &roots, dir, false, None);
+            let links = Trees::build(&net, &roots, dir, Some(&layout), Some(&mut table));
+            let slots = Trees::build(&net, &roots, dir, None, None);
             assert!(matches!(links, Trees::Links { .. }));
             assert!(matches!(slots, Trees::Slots(_)));
             for (i, &root) in roots.iter().enumerate() {
