@@ -240,12 +240,8 @@ impl Both {
     /// Ask for the block at `b` to be brought into the cache.
     #[inline]
     fn prefetch(&self, b: u32) {
-        #[cfg(target_arch = "x86_64")]
         if let Some(a) = self.arc.get(b as usize) {
-            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-            // SAFETY: a prefetch is only a hint, valid for any address (this
-            // one is in bounds), and SSE is part of every x86_64 target.
-            unsafe { _mm_prefetch::<_MM_HINT_T0>((a as *const QArc).cast()) };
+            super::prefetch(a);
         }
     }
 }

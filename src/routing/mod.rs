@@ -13,6 +13,21 @@
 
 pub mod ch;
 
+/// Ask for the cache line holding `x` to be brought into the cache: a
+/// hint for memory the caller reads soon, at no cost to correctness.
+#[inline]
+pub fn prefetch<T>(x: &T) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        // SAFETY: a prefetch is only a hint, valid for any address (this
+        // one is a reference), and SSE is part of every x86_64 target.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>((x as *const T).cast()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = x;
+}
+
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 

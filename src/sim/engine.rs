@@ -11,9 +11,7 @@ use std::collections::BTreeSet;
 
 use rayon::prelude::*;
 
-use super::dispatch::{
-    Avail, Choice, Class, FastIndex, Router, RouterKind, View, TABLE_MAX_ENTRIES,
-};
+use super::dispatch::{Avail, Choice, FastIndex, Router, RouterKind, View, TABLE_MAX_ENTRIES};
 use super::events::{Observer, SimEvent};
 use super::patrol::LoopPlan;
 use super::queue::EventQueue;
@@ -201,7 +199,7 @@ impl<'a, O: Observer> Engine<'a, O> {
     fn set_state(&mut self, unit: u32, state: UnitState) {
         let u = &mut self.units[unit as usize];
         let old = std::mem::replace(&mut u.state, state);
-        self.avail.set(unit, Class::of(u));
+        self.avail.set(unit, u);
         // The buffers of a drive that is over serve the next ones.
         if let UnitState::Responding { route, .. }
         | UnitState::Returning { route }
@@ -315,7 +313,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                 self.call_ready(next_call as u32, t)?;
                 next_call += 1;
                 if let Some(c) = self.calls.get(next_call) {
-                    self.router.prefetch(c.node);
+                    self.router.prefetch(self.net, c.node);
                 }
             } else if let Some((t, ev)) = self.queue.pop() {
                 match ev {

@@ -451,20 +451,15 @@ impl FastIndex {
         d_m * self.lb_s_per_m - 1e-6
     }
 
-    /// Ask for the table row of `v`, which the next query at `v` reads
-    /// first, to be brought into the cache.
-    pub fn prefetch(&self, v: NodeId) {
-        #[cfg(target_arch = "x86_64")]
+    /// Ask for what a query at `v` reads first (its position, its table
+    /// row) to be brought into the cache.
+    pub fn prefetch(&self, net: &Network, v: NodeId) {
+        crate::routing::prefetch(&net.xy[v.idx()]);
         if let Some(tab) = &self.table {
-            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
             for line in tab.row(v).chunks(16) {
-                // SAFETY: a prefetch is only a hint, valid for any address
-                // (this one is in bounds), and SSE is part of every x86_64 target.
-                unsafe { _mm_prefetch::<_MM_HINT_T0>(line.as_ptr().cast()) };
+                crate::routing::prefetch(&line[0]);
             }
         }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = v;
     }
 
     /// Buckets for the stations at `station_nodes` and the loops `loops`, over
@@ -681,8 +676,8 @@ impl<'a> Fast<'a> {
     }
 
     /// See [`FastIndex::prefetch`].
-    pub(super) fn prefetch(&self, v: NodeId) {
-        self.ix.prefetch(v);
+    pub(super) fn prefetch(&self, net: &Network, v: NodeId) {
+        self.ix.prefetch(net, v);
     }
 
     /// Make sure `q` holds the call's target space, enough to find any unit
@@ -784,25 +779,26 @@ impl<'a> Fast<'a> {
                 // call can still win by its bounds: straight-line distance
                 // to its box first (cheap), then the landmarks.
                 let [cx, cy] = v.net.xy[target.idx()];
-                let worth = (0..ix.loops).any(|l| {
-                    if let Some(b) = best {
-                        let [x0, y0, x1, y1] = ix.loop_box[l];
-                        let (dx, dy) = (
-                            (x0 - cx).max(cx - x1).max(0.0),
-                            (y0 - cy).max(cy - y1).max(0.0),
-                        );
-                        if ix.line_s((dx * dx + dy * dy).sqrt()) > b.total_s {
-                            return false;
+                let worth = v.avail.looping_takes(priority)
+                    && (0..ix.loops).any(|l| {
+                        if let Some(b) = best {
+                            let [x0, y0, x1, y1] = ix.loop_box[l];
+                            let (dx, dy) = (
+                                (x0 - cx).max(cx - x1).max(0.0),
+                                (y0 - cy).max(cy - y1).max(0.0),
+                            );
+                            if ix.line_s((dx * dx + dy * dy).sqrt()) > b.total_s {
+                                return false;
+                            }
                         }
-                    }
-                    v.avail.looping[l]
-                        .iter()
-                        .any(|&u| v.units[u as usize].takes(priority))
-                        && best.is_none_or(|b| {
-                            let lb = (landmark_ms(row, tab.far(l)) as Weight) << TIE_BITS;
-                            weight_s(lb) <= b.total_s
-                        })
-                });
+                        v.avail.looping[l]
+                            .iter()
+                            .any(|&u| v.units[u as usize].takes(priority))
+                            && best.is_none_or(|b| {
+                                let lb = (landmark_ms(row, tab.far(l)) as Weight) << TIE_BITS;
+                                weight_s(lb) <= b.total_s
+                            })
+                    });
                 if worth {
                     settled += self.scan_buckets(&v, priority, &mut best);
                 }
@@ -827,7 +823,17 @@ impl<'a> Fast<'a> {
                 self.candidate(&v, t, target, u, priority, weight_s(lb), &best);
             }
         }
-        for &u in &v.avail.moving {
+        // A moving unit is no farther from the end of its drive than the
+        // time left: bounded by straight-line distance from there, first.
+        let c = v.net.xy[target.idx()];
+        for (&u, &(dest, arrive)) in v.avail.moving.iter().zip(&v.avail.moving_to) {
+            if let Some(b) = best {
+                let p = v.net.xy[dest.idx()];
+                let d = ((p[0] - c[0]).powi(2) + (p[1] - c[1]).powi(2)).sqrt();
+                if ix.line_s(d) - (arrive - t).max(0.0) - 1e-6 > b.total_s {
+                    continue;
+                }
+            }
             self.candidate(&v, t, target, u, priority, 0.0, &best);
         }
         self.cands

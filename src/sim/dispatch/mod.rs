@@ -72,6 +72,12 @@ pub struct Avail {
     pub looping: Vec<Vec<u32>>,
     /// Units on a drive of their own.
     pub moving: Vec<u32>,
+    /// Where the drive of each of `moving` ends and when, in the same
+    /// order: a unit there is at most the time left away from it.
+    pub moving_to: Vec<(NodeId, f64)>,
+    /// Units driving loops, counted by the highest priority they take
+    /// (`Unit::max_priority`): whether any can take a call at all.
+    looping_by_priority: std::collections::BTreeMap<u8, u32>,
 }
 
 fn insert_sorted(v: &mut Vec<u32>, x: u32) {
@@ -95,6 +101,8 @@ impl Avail {
             posted: vec![Vec::new(); loops],
             looping: vec![Vec::new(); loops],
             moving: Vec::new(),
+            moving_to: Vec::new(),
+            looping_by_priority: std::collections::BTreeMap::new(),
         }
     }
 
@@ -112,24 +120,68 @@ impl Avail {
     pub fn of(units: &[Unit], stations: usize, loops: usize) -> Avail {
         let mut avail = Avail::new(units.len(), stations, loops);
         for (i, u) in units.iter().enumerate() {
-            avail.set(i as u32, Class::of(u));
+            avail.set(i as u32, u);
         }
         avail
     }
 
-    /// Record that `unit` is now in class `c`.
-    pub fn set(&mut self, unit: u32, c: Class) {
+    /// Record that `unit`, `u`, is now in the class of its state.
+    pub fn set(&mut self, unit: u32, u: &Unit) {
+        let c = Class::of(u);
         let old = self.class[unit as usize];
+        if c == Class::Moving {
+            // A new drive may replace one under way: the same class.
+            let to = match &u.state {
+                UnitState::Returning { route } | UnitState::Patrolling { route, .. } => {
+                    (route.dest, route.arrival())
+                }
+                _ => (NodeId(0), f64::INFINITY),
+            };
+            match self.moving.binary_search(&unit) {
+                Ok(i) => self.moving_to[i] = to,
+                Err(i) => {
+                    self.moving.insert(i, unit);
+                    self.moving_to.insert(i, to);
+                }
+            }
+        }
         if old == c {
             return;
         }
-        if let Some(v) = self.list(old) {
+        if old == Class::Moving {
+            if let Ok(i) = self.moving.binary_search(&unit) {
+                self.moving.remove(i);
+                self.moving_to.remove(i);
+            }
+        } else if let Some(v) = self.list(old) {
             remove_sorted(v, unit);
         }
-        if let Some(v) = self.list(c) {
-            insert_sorted(v, unit);
+        if c != Class::Moving {
+            if let Some(v) = self.list(c) {
+                insert_sorted(v, unit);
+            }
+        }
+        let by = &mut self.looping_by_priority;
+        if let Class::Looping(_) = old {
+            if let Some(n) = by.get_mut(&u.max_priority) {
+                *n -= 1;
+                if *n == 0 {
+                    by.remove(&u.max_priority);
+                }
+            }
+        }
+        if let Class::Looping(_) = c {
+            *by.entry(u.max_priority).or_default() += 1;
         }
         self.class[unit as usize] = c;
+    }
+
+    /// Whether some unit driving a loop takes calls of `priority`.
+    #[inline]
+    pub fn looping_takes(&self, priority: u8) -> bool {
+        self.looping_by_priority
+            .last_key_value()
+            .is_some_and(|(&top, _)| priority <= top)
     }
 }
 
@@ -285,9 +337,9 @@ impl<'a> Router<'a> {
 
     /// A query at `target` comes next: start bringing what it reads first
     /// into the cache.
-    pub fn prefetch(&self, target: NodeId) {
+    pub fn prefetch(&self, net: &Network, target: NodeId) {
         if let Kind::Fast(f) = &self.kind {
-            f.prefetch(target);
+            f.prefetch(net, target);
         }
     }
 
@@ -479,5 +531,71 @@ impl Plain {
             Step::Continue
         });
         (best, self.search.settled_count())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::units::Route;
+
+    fn returning(dest: u32, arrive: f64) -> UnitState {
+        UnitState::Returning {
+            route: Route {
+                t0: 0.0,
+                start: Some(NodeId(0)),
+                edges: vec![EdgeId(0)],
+                t_end: vec![arrive],
+                dest: NodeId(dest),
+            },
+        }
+    }
+
+    #[test]
+    fn a_new_drive_of_a_moving_unit_moves_its_end_in_the_index() {
+        let mut units = vec![Unit::at_station(0, NodeId(0)); 3];
+        let mut avail = Avail::of(&units, 1, 0);
+        units[2].state = returning(7, 40.0);
+        avail.set(2, &units[2]);
+        units[1].state = returning(5, 30.0);
+        avail.set(1, &units[1]);
+        assert_eq!(avail.moving, vec![1, 2]);
+        assert_eq!(avail.moving_to, vec![(NodeId(5), 30.0), (NodeId(7), 40.0)]);
+        // Same class, another drive: the index follows.
+        units[2].state = returning(9, 90.0);
+        avail.set(2, &units[2]);
+        assert_eq!(avail.moving_to, vec![(NodeId(5), 30.0), (NodeId(9), 90.0)]);
+        units[1].state = UnitState::Idle;
+        avail.set(1, &units[1]);
+        assert_eq!(avail.moving, vec![2]);
+        assert_eq!(avail.moving_to, vec![(NodeId(9), 90.0)]);
+        assert_eq!(avail.idle[0], vec![0, 1]);
+    }
+
+    #[test]
+    fn loops_take_a_priority_only_while_a_unit_taking_it_drives_one() {
+        let mut units = vec![Unit::at_station(0, NodeId(0)); 2];
+        for (u, max) in units.iter_mut().zip([1, 3]) {
+            u.patrol = Some(0);
+            u.max_priority = max;
+        }
+        let mut avail = Avail::of(&units, 1, 1);
+        assert!(!avail.looping_takes(1));
+        let looping = UnitState::Looping {
+            since: 0.0,
+            phase_s: 0.0,
+        };
+        units[0].state = looping.clone();
+        avail.set(0, &units[0]);
+        assert!(avail.looping_takes(1) && !avail.looping_takes(2));
+        units[1].state = looping;
+        avail.set(1, &units[1]);
+        assert!(avail.looping_takes(3) && !avail.looping_takes(4));
+        units[1].state = returning(4, 10.0);
+        avail.set(1, &units[1]);
+        assert!(avail.looping_takes(1) && !avail.looping_takes(2));
+        units[0].state = UnitState::Idle;
+        avail.set(0, &units[0]);
+        assert!(!avail.looping_takes(1));
     }
 }
