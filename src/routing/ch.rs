@@ -1355,6 +1355,32 @@ impl ChQuery {
         }
     }
 
+    /// As [`ChQuery::meet`] from a node whose forward space was frozen by
+    /// [`frozen_space`] (`ranks[i]` at `weights[i]`, ascending): the same
+    /// weight, by a scan of the list against the target space, no search.
+    /// Leaves no path for [`ChQuery::meet_path`].
+    pub fn meet_frozen(
+        &mut self,
+        ranks: &[u32],
+        weights: &[Weight],
+        bound: Weight,
+    ) -> Option<Weight> {
+        self.last_meet = None;
+        self.settled = 0;
+        if self.target == NONE {
+            return None;
+        }
+        let mut best = Weight::MAX;
+        for (&v, &d) in ranks.iter().zip(weights) {
+            if d >= best.min(bound) {
+                break;
+            }
+            self.settled += 1;
+            best = best.min(d.saturating_add(self.in_space[v as usize]));
+        }
+        (best < bound).then_some(best)
+    }
+
     /// The path (network edges in driving order) of the last successful
     /// [`ChQuery::meet`], from its source to the target; empty when there
     /// was none, or when another query has run since.
@@ -1453,6 +1479,19 @@ pub fn upward_space(ch: &Ch, s: NodeId, dir: Direction) -> Vec<(u32, Weight)> {
     }
     out.sort_unstable();
     out
+}
+
+/// The forward upward search space of `s` as [`ChQuery::meet_frozen`]
+/// reads it: `(rank, weight)` in ascending weight (ties by rank), stalled
+/// nodes left out. Kept for a node that is met often (a loop's), it turns
+/// each meeting into a scan of a short list.
+pub fn frozen_space(ch: &Ch, s: NodeId) -> Vec<(u32, Weight)> {
+    let mut space: Vec<(u32, Weight)> = upward_space(ch, s, Direction::Forward)
+        .into_iter()
+        .map(|(v, d)| (ch.rank[v as usize], d))
+        .collect();
+    space.sort_unstable_by_key(|&(r, d)| (d, r));
+    space
 }
 
 /// `d(a -> b)` from `a`'s forward and `b`'s backward upward spaces (both
@@ -1556,6 +1595,13 @@ mod tests {
                 assert_eq!(q.meet(ch, NodeId(s), Weight::MAX), Some(dist[t as usize]));
                 q.meet_path(ch, &mut path);
                 assert_eq!(path, walk(net, pred, t), "meet {s} -> {t}");
+                let frozen = frozen_space(ch, NodeId(s));
+                assert!(frozen.windows(2).all(|p| p[0].1 <= p[1].1));
+                let (ranks, weights): (Vec<u32>, Vec<Weight>) = frozen.into_iter().unzip();
+                let d = dist[t as usize];
+                assert_eq!(q.meet_frozen(&ranks, &weights, Weight::MAX), Some(d));
+                assert_eq!(q.meet_frozen(&ranks, &weights, d + 1), Some(d));
+                assert_eq!(q.meet_frozen(&ranks, &weights, d), None, "frozen {s} -> {t}");
             }
             let fixed = FixedTarget::new(ch, NodeId(t));
             assert_eq!(fixed.len(), space.len());

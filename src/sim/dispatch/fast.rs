@@ -31,9 +31,10 @@
 
 use super::{first_taking, Cost, Fixed, View};
 use crate::network::{weight_ms, weight_s, EdgeId, Network, NodeId, Weight, TIE_BITS};
-use crate::routing::ch::{upward_space, Ch, ChQuery, FixedTarget};
+use crate::routing::ch::{frozen_space, upward_space, Ch, ChQuery, FixedTarget};
 use crate::routing::{Direction, Step, WeightSearch};
 use crate::sim::patrol::LoopPlan;
+use crate::sim::units::UnitState;
 use rayon::prelude::*;
 
 /// What a bucket entry stands for.
@@ -65,7 +66,28 @@ pub struct FastIndex {
     waypoints: Vec<Vec<FixedTarget>>,
     /// Exact times from the fixed sources, when the city is small enough.
     table: Option<Table>,
+    /// Each loop's stops, one per lap edge: the edge's head, where a unit
+    /// on the edge goes next.
+    stops: Vec<Vec<Stop>>,
+    /// The frozen forward spaces ([`frozen_space`]) of the stops' nodes:
+    /// space `i` is `space_rank[space_first[i]..space_first[i + 1]]`, with
+    /// the weights beside.
+    space_first: Vec<u32>,
+    space_rank: Vec<u32>,
+    space_w: Vec<Weight>,
 }
+
+/// The head of a lap edge, for the units of the loop driving it: its node,
+/// position (metres) and frozen space.
+#[derive(Clone, Copy, Debug)]
+struct Stop {
+    xy: [f64; 2],
+    node: NodeId,
+    space: u32,
+}
+
+/// No frozen space: the unit is met by a search.
+const NO_SPACE: u32 = u32::MAX;
 
 /// Most `fixed sources × nodes` entries a [`FastIndex`] keeps in its table
 /// (4 bytes of time each, and 1 byte or 4 of tree, and as much again per
@@ -559,7 +581,46 @@ impl FastIndex {
                     .collect()
             })
             .collect();
+        // The stops of every loop, and one frozen space per distinct node.
+        let mut heads: Vec<u32> = loops
+            .iter()
+            .flat_map(|p| p.lap_edges.iter().map(|&e| net.fwd.head[e.idx()]))
+            .collect();
+        heads.sort_unstable();
+        heads.dedup();
+        let frozen: Vec<Vec<(u32, Weight)>> = heads
+            .par_iter()
+            .map(|&h| frozen_space(&ch, NodeId(h)))
+            .collect();
+        let mut space_first = vec![0u32];
+        let (mut space_rank, mut space_w) = (Vec::new(), Vec::new());
+        for f in &frozen {
+            space_rank.extend(f.iter().map(|x| x.0));
+            space_w.extend(f.iter().map(|x| x.1));
+            space_first.push(space_rank.len() as u32);
+        }
+        drop(frozen);
+        let stops = loops
+            .iter()
+            .map(|plan| {
+                plan.lap_edges
+                    .iter()
+                    .map(|&e| {
+                        let h = net.fwd.head[e.idx()];
+                        Stop {
+                            xy: net.xy[h as usize],
+                            node: NodeId(h),
+                            space: heads.binary_search(&h).unwrap_or(0) as u32,
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
         FastIndex {
+            stops,
+            space_first,
+            space_rank,
+            space_w,
             homes,
             waypoints,
             ch,
@@ -657,6 +718,8 @@ struct Cand {
     unit: u32,
     x: NodeId,
     rem_s: f64,
+    /// The frozen space of `x`, or [`NO_SPACE`].
+    space: u32,
 }
 
 impl<'a> Fast<'a> {
@@ -836,6 +899,14 @@ impl<'a> Fast<'a> {
             }
             self.candidate(&v, t, target, u, priority, 0.0, &best);
         }
+        if let Some(tab) = &ix.table {
+            let to = tab.row(target);
+            self.cands.retain_mut(|c| {
+                let ms = landmark_ms(to, tab.row(c.x));
+                c.lb = c.lb.max(c.rem_s + weight_s((ms as Weight) << TIE_BITS));
+                best.is_none_or(|b| c.lb <= b.total_s)
+            });
+        }
         self.cands
             .sort_unstable_by(|a, b| a.lb.total_cmp(&b.lb).then(a.unit.cmp(&b.unit)));
         for k in 0..self.cands.len() {
@@ -844,7 +915,7 @@ impl<'a> Fast<'a> {
                 break;
             }
             settled += self.ensure_space(&best);
-            settled += self.exact(c.x, c.rem_s, c.unit, &mut best);
+            settled += self.exact(c, &mut best);
         }
         (best, settled)
     }
@@ -867,20 +938,32 @@ impl<'a> Fast<'a> {
         if !unit.takes(priority) {
             return;
         }
-        let (x, rem_s) = unit.locate(v.net, v.loops, t).next(v.net);
-        let (p, q) = (v.net.xy[x.idx()], v.net.xy[target.idx()]);
+        let (x, rem_s, p, space) = match (&unit.state, unit.patrol) {
+            // On its loop: the stop ahead, read from the loop's own list.
+            (&UnitState::Looping { since, phase_s }, Some(l)) => {
+                let plan = &v.loops[l as usize];
+                let at = plan.pos_at(plan.offset_at(phase_s, since, t));
+                let stop = self.ix.stops[l as usize][at.edge];
+                (stop.node, at.rem_s, stop.xy, stop.space)
+            }
+            _ => {
+                let (x, rem_s) = unit.locate(v.net, v.loops, t).next(v.net);
+                (x, rem_s, v.net.xy[x.idx()], NO_SPACE)
+            }
+        };
+        let q = v.net.xy[target.idx()];
         let line_s = self
             .ix
             .line_s(((p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2)).sqrt());
-        let mut lb = rem_s + loop_lb_s.max(line_s);
+        let lb = rem_s + loop_lb_s.max(line_s);
         if best.is_some_and(|b| lb > b.total_s) {
             return;
         }
         if let Some(tab) = &self.ix.table {
-            let ms = landmark_ms(tab.row(target), tab.row(x));
-            lb = lb.max(rem_s + weight_s((ms as Weight) << TIE_BITS));
-            if best.is_some_and(|b| lb > b.total_s) {
-                return;
+            // Its landmark bound comes once every candidate is listed: the
+            // rows load meanwhile, all at once.
+            for line in tab.row(x).chunks(16) {
+                crate::routing::prefetch(&line[0]);
             }
         }
         self.cands.push(Cand {
@@ -888,14 +971,25 @@ impl<'a> Fast<'a> {
             unit: u,
             x,
             rem_s,
+            space,
         });
     }
 
-    /// The exact cost of unit `u`, `rem_s` from node `x`; keeps it if it wins.
-    fn exact(&mut self, x: NodeId, rem_s: f64, u: u32, best: &mut Option<Cost>) -> usize {
-        let b = bound(best, rem_s);
-        if let Some(d) = self.q.meet(&self.ix.ch, x, b) {
-            let c = Cost::new(rem_s, d, u);
+    /// The exact cost of candidate `c`; keeps it if it wins.
+    fn exact(&mut self, c: Cand, best: &mut Option<Cost>) -> usize {
+        let (ix, b) = (self.ix, bound(best, c.rem_s));
+        let d = if c.space == NO_SPACE {
+            self.q.meet(&ix.ch, c.x, b)
+        } else {
+            let (i, j) = (
+                ix.space_first[c.space as usize] as usize,
+                ix.space_first[c.space as usize + 1] as usize,
+            );
+            self.q
+                .meet_frozen(&ix.space_rank[i..j], &ix.space_w[i..j], b)
+        };
+        if let Some(d) = d {
+            let c = Cost::new(c.rem_s, d, c.unit);
             if c.beats(best) {
                 *best = Some(c);
                 self.won_fixed = None;
@@ -905,15 +999,22 @@ impl<'a> Fast<'a> {
     }
 
     /// The path from `from`, where the winner of the last
-    /// [`Fast::nearest`] is, to that query's target.
-    pub(super) fn path_to_target(&mut self, net: &Network, from: NodeId, out: &mut Vec<EdgeId>) {
+    /// [`Fast::nearest`] is, to that query's target, `w` away.
+    pub(super) fn path_to_target(
+        &mut self,
+        net: &Network,
+        from: NodeId,
+        w: Weight,
+        out: &mut Vec<EdgeId>,
+    ) {
         if let (Some(j), Some(tab)) = (self.won_fixed, &self.ix.table) {
             tab.walk(net, j, self.target, out);
             return;
         }
-        // The winner came from the target space: it is there already.
+        // The winner came from the target space: it is there already, and
+        // nothing heavier than its weight need be searched.
         self.ensure_space(&None);
-        self.q.meet(&self.ix.ch, from, Weight::MAX);
+        self.q.meet(&self.ix.ch, from, w.saturating_add(1));
         self.q.meet_path(&self.ix.ch, out);
     }
 

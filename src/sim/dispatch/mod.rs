@@ -363,7 +363,7 @@ impl<'a> Router<'a> {
         let mut path = self.buffer();
         match &mut self.kind {
             // The call's upward space is still there: half a query.
-            Kind::Fast(f) if from != target => f.path_to_target(v.net, from, &mut path),
+            Kind::Fast(f) if from != target => f.path_to_target(v.net, from, best.w, &mut path),
             _ => self.path_into(v.net, from, target, &mut path),
         }
         Some(Choice {
