@@ -628,6 +628,14 @@ impl Ch {
         }
     }
 
+    /// The rank of node `v` in the hierarchy: the order in which it was
+    /// contracted. The highest ranks are the most important nodes, which
+    /// every search reaches, so data kept by rank keeps them together.
+    #[inline]
+    pub fn rank_of(&self, v: NodeId) -> u32 {
+        self.rank[v.idx()]
+    }
+
     /// Number of nodes.
     pub fn node_count(&self) -> usize {
         self.order.len()
@@ -1280,8 +1288,8 @@ impl ChQuery {
     }
 
     /// Add the next node lighter than `limit` to the target space begun by
-    /// [`ChQuery::begin_space`]: `(node, weight)`, in ascending weight;
-    /// `None` once none is left. `limit` may shrink from call to call: the
+    /// [`ChQuery::begin_space`]: `(rank, weight)` ([`Ch::rank_of`]), in
+    /// ascending weight; `None` once none is left. `limit` may shrink from call to call: the
     /// space then holds every node lighter than the last one, enough for
     /// every [`ChQuery::meet`] of a path lighter than it.
     pub fn grow_space(&mut self, ch: &Ch, limit: Weight) -> Option<(u32, Weight)> {
@@ -1296,7 +1304,7 @@ impl ChQuery {
                 self.space.push((node, d));
                 self.space_ranks.push(v);
                 self.in_space[v as usize] = d;
-                return Some((node, d));
+                return Some((v, d));
             }
         }
     }
@@ -1601,7 +1609,11 @@ mod tests {
                 let d = dist[t as usize];
                 assert_eq!(q.meet_frozen(&ranks, &weights, Weight::MAX), Some(d));
                 assert_eq!(q.meet_frozen(&ranks, &weights, d + 1), Some(d));
-                assert_eq!(q.meet_frozen(&ranks, &weights, d), None, "frozen {s} -> {t}");
+                assert_eq!(
+                    q.meet_frozen(&ranks, &weights, d),
+                    None,
+                    "frozen {s} -> {t}"
+                );
             }
             let fixed = FixedTarget::new(ch, NodeId(t));
             assert_eq!(fixed.len(), space.len());

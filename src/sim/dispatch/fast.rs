@@ -50,8 +50,11 @@ pub struct FastIndex {
     /// The hierarchy.
     pub ch: Ch,
     srcs: Vec<Src>,
+    /// Where each node's bucket starts in `entries`, by rank in the
+    /// hierarchy ([`Ch::rank_of`]): the buckets of the top nodes, which
+    /// every query scans, sit together.
     first: Vec<u32>,
-    /// `(source, weight from the source to the bucket's node)`, by node then weight.
+    /// `(source, weight from the source to the bucket's node)`, by rank then weight.
     entries: Vec<(u32, Weight)>,
     /// Seconds per straight-line metre that every drive takes at least (0:
     /// no bound), a little under the inverse of the fastest edge's speed.
@@ -119,23 +122,20 @@ struct Table {
     far: Vec<u32>,
 }
 
-/// Most tree entries kept as [`link`]s (4 bytes) rather than bare slot
+/// Most tree entries kept as [`link`]s (8 bytes) rather than bare slot
 /// positions (1 byte): beyond it, memory matters more than walking speed.
 const LINK_MAX_ENTRIES: usize = 1 << 23;
 
-/// Bits of a [`link`] that hold the node; the slot position is above them.
-const NODE_BITS: u32 = 24;
-
-/// A tree edge at a node: its position `slot` among the node's slots, and
-/// the node at its other end. A walk up a tree of links follows one load
-/// per edge; the edge itself is read beside the walk, off its chain.
+/// A tree edge at a node: the edge, and the place of the node at its other
+/// end. A walk up a tree of links takes one load per edge, and nothing
+/// else.
 #[inline]
-fn link(slot: usize, node: u32) -> u32 {
-    (slot as u32) << NODE_BITS | node
+fn link(edge: u32, place: u32) -> u64 {
+    u64::from(place) << 32 | u64::from(edge)
 }
 
 /// No tree edge in a tree of [`link`]s (the root, or unreachable).
-const NO_LINK: u32 = u32::MAX;
+const NO_LINK: u64 = u64::MAX;
 
 /// No tree edge in a tree of slot positions.
 const NO_SLOT: u8 = u8::MAX;
@@ -192,17 +192,16 @@ fn spatial_order(net: &Network) -> (Vec<u32>, Vec<u32>) {
     (order, at)
 }
 
-/// A spatial order of the nodes ([`spatial_order`]), shared by the trees
-/// laid out in it.
-type Layout = std::sync::Arc<(Vec<u32>, Vec<u32>)>;
+/// The place of each node in a spatial order of the nodes (`at` of
+/// [`spatial_order`]), shared by the trees laid out in it.
+type Layout = std::sync::Arc<Vec<u32>>;
 
 /// Shortest-path trees of one direction, `n` entries per tree.
 enum Trees {
     /// As [`link`]s, when they fit [`LINK_MAX_ENTRIES`], indexed by place
-    /// in a spatial order of the nodes (`(order, at)`, see
-    /// [`spatial_order`]), and linking to places: a walk's loads stay close
-    /// together.
-    Links { t: Vec<u32>, layout: Layout },
+    /// in a spatial order of the nodes ([`Layout`]), and linking to places:
+    /// a walk's loads stay close together.
+    Links { t: Vec<u64>, layout: Layout },
     /// As bare slot positions, indexed by node.
     Slots(Vec<u8>),
 }
@@ -220,12 +219,16 @@ impl Trees {
         times: Option<&mut [u32]>,
     ) -> Trees {
         if let Some(layout) = layout {
-            let at = &layout.1;
+            let at = &**layout;
             let t = build_trees(
                 net,
                 roots,
                 dir,
-                (NO_LINK, |v| at[v], |i, other| link(i, at[other as usize])),
+                (
+                    NO_LINK,
+                    |v| at[v],
+                    |_, e, other| link(e, at[other as usize]),
+                ),
                 times,
             );
             Trees::Links {
@@ -237,7 +240,7 @@ impl Trees {
                 net,
                 roots,
                 dir,
-                (NO_SLOT, |v| v as u32, |i, _| i as u8),
+                (NO_SLOT, |v| v as u32, |i, _, _| i as u8),
                 times,
             );
             Trees::Slots(t)
@@ -256,18 +259,15 @@ impl Trees {
         };
         match self {
             Trees::Links { t, layout } => {
-                let (order, at) = &**layout;
                 let tree = &t[i * n..(i + 1) * n];
-                let mut p = at[v.idx()];
+                let mut p = layout[v.idx()];
                 loop {
                     let l = tree[p as usize];
                     if l == NO_LINK {
                         break;
                     }
-                    let x = order[p as usize] as usize;
-                    let slot = csr.first[x] as usize + (l >> NODE_BITS) as usize;
-                    out.push(EdgeId(csr.edge[slot]));
-                    p = l & ((1 << NODE_BITS) - 1);
+                    out.push(EdgeId(l as u32));
+                    p = (l >> 32) as u32;
                 }
             }
             Trees::Slots(t) => {
@@ -288,7 +288,7 @@ impl Trees {
 
 /// One Dijkstra per root, its tree written in place: with `(none, place,
 /// entry)` as `shape`, node `v`'s entry is at `place(v)`, made by
-/// `entry(position among v's slots, node at the other end)`, and `none`
+/// `entry(position among v's slots, edge, node at the other end)`, and `none`
 /// where there is no tree edge. With `times`, see [`Trees::build`]. Roots
 /// go a few at a time, so that building needs little more memory than the
 /// trees and times themselves.
@@ -299,7 +299,7 @@ fn build_trees<T: Copy + Send + Sync>(
     shape: (
         T,
         impl Fn(usize) -> u32 + Sync,
-        impl Fn(usize, u32) -> T + Sync,
+        impl Fn(usize, u32, u32) -> T + Sync,
     ),
     mut times: Option<&mut [u32]>,
 ) -> Vec<T> {
@@ -327,7 +327,7 @@ fn build_trees<T: Copy + Send + Sync>(
                         let e = search.pred_raw(NodeId(v as u32));
                         let r = csr.range(v as u32);
                         if let Some(i) = csr.edge[r.clone()].iter().position(|&x| x == e) {
-                            tree[place(v) as usize] = entry(i, csr.head[r.start + i]);
+                            tree[place(v) as usize] = entry(i, e, csr.head[r.start + i]);
                         }
                     }
                     if !want {
@@ -388,8 +388,8 @@ impl Table {
             return None;
         }
         let roots: Vec<NodeId> = nodes.iter().map(|&(_, v)| v).collect();
-        let links = (k + stations).saturating_mul(n) <= LINK_MAX_ENTRIES && n < (1 << NODE_BITS);
-        let layout = links.then(|| Layout::new(spatial_order(net)));
+        let links = (k + stations).saturating_mul(n) <= LINK_MAX_ENTRIES;
+        let layout = links.then(|| Layout::new(spatial_order(net).1));
         let mut ms = vec![u32::MAX; n * k];
         let pred = Trees::build(
             net,
@@ -553,7 +553,11 @@ impl FastIndex {
         let n = net.node_count();
         let mut tagged: Vec<(u32, Weight, u32)> = Vec::new();
         for (s, space) in spaces.iter().enumerate() {
-            tagged.extend(space.iter().map(|&(v, d)| (v, d, s as u32)));
+            tagged.extend(
+                space
+                    .iter()
+                    .map(|&(v, d)| (ch.rank_of(NodeId(v)), d, s as u32)),
+            );
         }
         tagged.sort_unstable();
         let mut first = vec![0u32; n + 1];
@@ -665,6 +669,7 @@ impl FastIndex {
         FastIndex::with_table_limit(net, ch, station_nodes, loops, table_max_entries)
     }
 
+    /// The bucket of the node of rank `v`.
     #[inline]
     fn bucket(&self, v: u32) -> &[(u32, Weight)] {
         &self.entries[self.first[v as usize] as usize..self.first[v as usize + 1] as usize]
@@ -1094,7 +1099,7 @@ mod tests {
         let roots: Vec<NodeId> = [0, 7, 33, 79].map(NodeId).to_vec();
         let mut search = WeightSearch::new(n);
         let (mut a, mut b) = (Vec::new(), Vec::new());
-        let layout = Layout::new(spatial_order(&net));
+        let layout = Layout::new(spatial_order(&net).1);
         for dir in [Direction::Forward, Direction::Backward] {
             let k = roots.len();
             let mut table = vec![0u32; n * k];
