@@ -1130,16 +1130,15 @@ impl<'a> Fast<'a> {
             tab.walk(net, j, self.target, out);
             return;
         }
-        // The winner came from the target space: it is there already, and
-        // nothing heavier than its weight need be searched. A copied space
-        // has no labels to follow: search it (up to that weight).
-        let bound = w.saturating_add(1);
+        // The winner came from the target space: when it was searched, it
+        // is there already, and nothing heavier than the winner's weight
+        // need be searched. A copied space has no labels to follow: a
+        // point-to-point query finds the same (unique) shortest path.
         if self.copied || !self.space {
-            self.q.target_space_within(&self.ix.ch, self.target, bound);
-            self.copied = false;
-            self.space = true;
+            self.q.path(&self.ix.ch, from, self.target, out);
+            return;
         }
-        self.q.meet(&self.ix.ch, from, bound);
+        self.q.meet(&self.ix.ch, from, w.saturating_add(1));
         self.q.meet_path(&self.ix.ch, out);
     }
 
