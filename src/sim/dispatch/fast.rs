@@ -72,7 +72,8 @@ pub struct FastIndex {
     /// Each loop's stops, one per lap edge: the edge's head, where a unit
     /// on the edge goes next.
     stops: Vec<Vec<Stop>>,
-    /// The frozen forward spaces ([`frozen_space`]) of the stops' nodes:
+    /// The frozen forward spaces ([`frozen_space`]) of the stops' nodes
+    /// (none beyond [`FROZEN_MAX_ENTRIES`]):
     /// space `i` is `space_rank[space_first[i]..space_first[i + 1]]`, with
     /// the weights beside.
     space_first: Vec<u32>,
@@ -160,6 +161,12 @@ struct Stop {
 
 /// No frozen space: the unit is met by a search.
 const NO_SPACE: u32 = u32::MAX;
+
+/// Most entries of frozen spaces of loops' stops kept (12 bytes each: at
+/// most 6 MiB); beyond it, loop units are met by searches. Porto's loops
+/// need 0.4M; the synthetic 276k-node city's 0.8M would take memory it
+/// has not got to spare.
+pub const FROZEN_MAX_ENTRIES: usize = 1 << 19;
 
 /// Most `fixed sources × nodes` entries a [`FastIndex`] keeps in its table
 /// (4 bytes of time each, and 1 byte or 4 of tree, and as much again per
@@ -662,18 +669,25 @@ impl FastIndex {
             .collect();
         heads.sort_unstable();
         heads.dedup();
-        let frozen: Vec<Vec<(u32, Weight)>> = heads
-            .par_iter()
-            .map(|&h| frozen_space(&ch, NodeId(h)))
-            .collect();
+        // A few hundred at a time, given up once they are too many.
         let mut space_first = vec![0u32];
         let (mut space_rank, mut space_w) = (Vec::new(), Vec::new());
-        for f in &frozen {
-            space_rank.extend(f.iter().map(|x| x.0));
-            space_w.extend(f.iter().map(|x| x.1));
-            space_first.push(space_rank.len() as u32);
+        for chunk in heads.chunks(512) {
+            let spaces: Vec<Vec<(u32, Weight)>> = chunk
+                .par_iter()
+                .map(|&h| frozen_space(&ch, NodeId(h)))
+                .collect();
+            for f in &spaces {
+                space_rank.extend(f.iter().map(|x| x.0));
+                space_w.extend(f.iter().map(|x| x.1));
+                space_first.push(space_rank.len() as u32);
+            }
+            if space_rank.len() > FROZEN_MAX_ENTRIES {
+                (space_first, space_rank, space_w) = (Vec::new(), Vec::new(), Vec::new());
+                break;
+            }
         }
-        drop(frozen);
+        let frozen = !space_rank.is_empty();
         let stops = loops
             .iter()
             .map(|plan| {
@@ -684,7 +698,10 @@ impl FastIndex {
                         Stop {
                             xy: net.xy[h as usize],
                             node: NodeId(h),
-                            space: heads.binary_search(&h).unwrap_or(0) as u32,
+                            space: match heads.binary_search(&h) {
+                                Ok(i) if frozen => i as u32,
+                                _ => NO_SPACE,
+                            },
                         }
                     })
                     .collect()
