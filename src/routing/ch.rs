@@ -1316,10 +1316,10 @@ impl ChQuery {
     }
 
     /// Add node `rank` at weight `d` to a space begun by
-    /// [`ChQuery::begin_copied_space`].
+    /// [`ChQuery::begin_copied_space`] (for meetings only: the space is not
+    /// listed by node, so [`ChQuery::space_by_rank`] gives nothing).
     #[inline]
-    pub fn copy_to_space(&mut self, ch: &Ch, rank: u32, d: Weight) {
-        self.space.push((ch.order[rank as usize], d));
+    pub fn copy_to_space(&mut self, rank: u32, d: Weight) {
         self.space_ranks.push(rank);
         self.in_space[rank as usize] = d;
     }
@@ -1658,7 +1658,7 @@ mod tests {
             assert!(copy.windows(2).all(|p| p[0].1 <= p[1].1));
             q.begin_copied_space(ch, NodeId(t));
             for &(r, d) in &copy {
-                q.copy_to_space(ch, r, d);
+                q.copy_to_space(r, d);
             }
             for s in 0..n {
                 let d = all[s as usize].0[t as usize];

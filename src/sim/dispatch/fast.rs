@@ -856,7 +856,7 @@ impl<'a> Fast<'a> {
             let (ranks, ws) = copies.of(self.target);
             let k = ws.partition_point(|&d| d < limit);
             for (&r, &d) in ranks[..k].iter().zip(ws) {
-                self.q.copy_to_space(&ix.ch, r, d);
+                self.q.copy_to_space(r, d);
             }
             return k;
         }
@@ -877,7 +877,7 @@ impl<'a> Fast<'a> {
                     return None;
                 }
                 *k += 1;
-                self.q.copy_to_space(&ix.ch, r, d);
+                self.q.copy_to_space(r, d);
                 Some((r, d))
             }
             None => self.q.grow_space(&ix.ch, limit),
