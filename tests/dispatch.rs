@@ -167,8 +167,7 @@ proptest! {
         let avail = Avail::of(&units, stations.len(), loops.len());
         let view = View { net: &net, loops: &loops, units: &units, avail: &avail };
         // The fast router with its table of exact times from the stations
-        // and posts (and copies of every target space), and without
-        // (everything in buckets, every target space searched).
+        // and posts, and without (everything in buckets).
         let tabled = FastIndex::in_memory(&net, &stations, &loops, usize::MAX);
         let bucketed = FastIndex::in_memory(&net, &stations, &loops, 0);
         prop_assert!(tabled.table_sources() > 0);

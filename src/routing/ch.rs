@@ -1176,9 +1176,6 @@ pub struct ChQuery {
     /// Meeting node of the last successful meet (the target space is the
     /// one it met: a new one forgets it).
     last_meet: Option<u32>,
-    /// Whether the target space was searched (its labels in `t` lead to
-    /// the target), not copied in by [`ChQuery::begin_copied_space`].
-    searched: bool,
     settled: usize,
     chain: Vec<u32>,
     stack: Vec<(bool, u32)>,
@@ -1197,7 +1194,6 @@ impl ChQuery {
             target: NONE,
             space: Vec::new(),
             last_meet: None,
-            searched: false,
             settled: 0,
             chain: Vec::new(),
             stack: Vec::new(),
@@ -1279,49 +1275,16 @@ impl ChQuery {
     /// Begin the target space of `t` (see [`ChQuery::target_space`]), to be
     /// grown node by node with [`ChQuery::grow_space`].
     pub fn begin_space(&mut self, ch: &Ch, t: NodeId) {
-        self.clear_space(ch, t);
-        self.searched = true;
-        self.t.start(&ch.both, self.target);
-    }
-
-    /// Forget the target space, for a new one of `t`.
-    fn clear_space(&mut self, ch: &Ch, t: NodeId) {
         self.last_meet = None;
         self.space.clear();
         for &v in &self.space_ranks {
             self.in_space[v as usize] = Weight::MAX;
         }
         self.space_ranks.clear();
-        self.target = ch.rank[t.idx()];
+        let rt = ch.rank[t.idx()];
+        self.target = rt;
+        self.t.start(&ch.both, rt);
         self.settled = 0;
-    }
-
-    /// The target space as `(rank, weight)` pairs ([`Ch::rank_of`]), in
-    /// ascending weight: what [`ChQuery::copy_to_space`] takes back.
-    pub fn space_by_rank(&self) -> impl Iterator<Item = (u32, Weight)> + '_ {
-        self.space_ranks
-            .iter()
-            .zip(&self.space)
-            .map(|(&r, &(_, d))| (r, d))
-    }
-
-    /// Begin the target space of `t` without a search, to be filled by
-    /// [`ChQuery::copy_to_space`] from a copy of a searched one
-    /// ([`ChQuery::space_by_rank`]), lightest first. Meetings work as with
-    /// a searched space; their paths do not ([`ChQuery::meet_path`] gives
-    /// none), for want of the search's labels.
-    pub fn begin_copied_space(&mut self, ch: &Ch, t: NodeId) {
-        self.clear_space(ch, t);
-        self.searched = false;
-    }
-
-    /// Add node `rank` at weight `d` to a space begun by
-    /// [`ChQuery::begin_copied_space`] (for meetings only: the space is not
-    /// listed by node, so [`ChQuery::space_by_rank`] gives nothing).
-    #[inline]
-    pub fn copy_to_space(&mut self, rank: u32, d: Weight) {
-        self.space_ranks.push(rank);
-        self.in_space[rank as usize] = d;
     }
 
     /// Add the next node lighter than `limit` to the target space begun by
@@ -1393,7 +1356,7 @@ impl ChQuery {
         let (best, meet) = self.forward(ch, s, bound, |v| in_space[v as usize]);
         self.in_space = in_space;
         if meet != NONE && best < bound {
-            self.last_meet = self.searched.then_some(meet);
+            self.last_meet = Some(meet);
             Some(best)
         } else {
             None
@@ -1428,8 +1391,7 @@ impl ChQuery {
 
     /// The path (network edges in driving order) of the last successful
     /// [`ChQuery::meet`], from its source to the target; empty when there
-    /// was none, when another query has run since, or when the target
-    /// space was copied in ([`ChQuery::begin_copied_space`]).
+    /// was none, or when another query has run since.
     pub fn meet_path(&mut self, ch: &Ch, out: &mut Vec<EdgeId>) {
         out.clear();
         let Some(meet) = self.last_meet else {
@@ -1652,23 +1614,6 @@ mod tests {
                     None,
                     "frozen {s} -> {t}"
                 );
-            }
-            // The same space copied in, with no search: the same meetings.
-            let copy: Vec<(u32, Weight)> = q.space_by_rank().collect();
-            assert!(copy.windows(2).all(|p| p[0].1 <= p[1].1));
-            q.begin_copied_space(ch, NodeId(t));
-            for &(r, d) in &copy {
-                q.copy_to_space(r, d);
-            }
-            for s in 0..n {
-                let d = all[s as usize].0[t as usize];
-                assert_eq!(
-                    q.meet(ch, NodeId(s), Weight::MAX),
-                    Some(d),
-                    "copied {s} -> {t}"
-                );
-                q.meet_path(ch, &mut path);
-                assert!(path.is_empty(), "a copied space has no paths");
             }
             let fixed = FixedTarget::new(ch, NodeId(t));
             assert_eq!(fixed.len(), space.len());

@@ -47,8 +47,7 @@ impl Prepared {
     }
 
     /// As [`Prepared::with_router`], with the fast router's table limit
-    /// (see [`FastIndex::with_table_limit`]; 0 keeps every source in buckets
-    /// and searches every target space).
+    /// (see [`FastIndex::with_table_limit`]; 0 keeps every source in buckets).
     pub fn with_options(scn: &Scenario, router: RouterKind, table_max_entries: usize) -> Prepared {
         let net = &scn.net;
         let loops: Vec<LoopPlan> = scn

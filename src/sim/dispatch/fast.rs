@@ -79,75 +79,6 @@ pub struct FastIndex {
     space_first: Vec<u32>,
     space_rank: Vec<u32>,
     space_w: Vec<Weight>,
-    /// Every node's target space, searched once, when the city is small
-    /// enough ([`COPIES_MAX_ENTRIES`]): a query copies its call's in.
-    copies: Option<Copies>,
-}
-
-/// The target space of every node ([`ChQuery::space_by_rank`]): node
-/// `v`'s is `rank[first[v]..first[v + 1]]`, with the weights beside,
-/// lightest first.
-struct Copies {
-    first: Vec<u32>,
-    rank: Vec<u32>,
-    w: Vec<Weight>,
-}
-
-/// Most target-space entries kept as [`Copies`] (12 bytes each: at most
-/// 96 MiB), and most nodes for which they are tried.
-pub const COPIES_MAX_ENTRIES: usize = 1 << 23;
-const COPIES_MAX_NODES: usize = 1 << 17;
-
-impl Copies {
-    /// The target spaces of all of `ch`'s nodes, unless they hold more than
-    /// [`COPIES_MAX_ENTRIES`] entries (or the nodes are too many to try).
-    fn build(ch: &Ch) -> Option<Copies> {
-        let n = ch.node_count();
-        if n > COPIES_MAX_NODES {
-            return None;
-        }
-        let mut c = Copies {
-            first: Vec::with_capacity(n + 1),
-            rank: Vec::new(),
-            w: Vec::new(),
-        };
-        c.first.push(0);
-        // A few thousand nodes at a time, so that little is held twice.
-        let nodes: Vec<u32> = (0..n as u32).collect();
-        for chunk in nodes.chunks(4096) {
-            let spaces: Vec<Vec<(u32, Weight)>> = chunk
-                .par_iter()
-                .map_init(
-                    || ChQuery::new(ch),
-                    |q, &v| {
-                        q.target_space(ch, NodeId(v));
-                        q.space_by_rank().collect()
-                    },
-                )
-                .collect();
-            for sp in spaces {
-                c.rank.extend(sp.iter().map(|x| x.0));
-                c.w.extend(sp.iter().map(|x| x.1));
-                c.first.push(c.rank.len() as u32);
-            }
-            if c.rank.len() > COPIES_MAX_ENTRIES {
-                return None;
-            }
-        }
-        c.rank.shrink_to_fit();
-        c.w.shrink_to_fit();
-        Some(c)
-    }
-
-    /// The target space of `v`: ranks and weights, lightest first.
-    #[inline]
-    fn of(&self, v: NodeId) -> (&[u32], &[Weight]) {
-        let (i, j) = (
-            self.first[v.idx()] as usize,
-            self.first[v.idx() + 1] as usize,
-        );
-        (&self.rank[i..j], &self.w[i..j])
-    }
 }
 
 /// The head of a lap edge, for the units of the loop driving it: its node,
@@ -567,8 +498,7 @@ impl FastIndex {
     }
 
     /// As [`FastIndex::new`], with a table only when `fixed sources × nodes`
-    /// is at most `table_max_entries` (0: never, and no [`Copies`] of target
-    /// spaces either: every query searches; the answers are the same).
+    /// is at most `table_max_entries` (0: never; the answers are the same).
     pub fn with_table_limit(
         net: &Network,
         ch: Ch,
@@ -708,9 +638,6 @@ impl FastIndex {
             })
             .collect();
         FastIndex {
-            copies: (table_max_entries > 0)
-                .then(|| Copies::build(&ch))
-                .flatten(),
             stops,
             space_first,
             space_rank,
@@ -796,8 +723,6 @@ pub(super) struct Fast<'a> {
     /// The call of the last query, and whether `q` holds its target space.
     target: NodeId,
     space: bool,
-    /// Whether that space was copied in from the index's [`Copies`].
-    copied: bool,
     /// The table source of the last winner, when it came from the table.
     won_fixed: Option<usize>,
     loop_lb: Vec<Weight>,
@@ -825,7 +750,6 @@ impl<'a> Fast<'a> {
             q: ChQuery::new(&ix.ch),
             target: NodeId(0),
             space: false,
-            copied: false,
             won_fixed: None,
             loop_lb: vec![0; ix.loops],
             loop_gen: vec![0; ix.loops],
@@ -849,39 +773,8 @@ impl<'a> Fast<'a> {
         }
         self.space = true;
         let limit = bound(best, 0.0);
-        let ix = self.ix;
-        if let Some(copies) = &ix.copies {
-            self.copied = true;
-            self.q.begin_copied_space(&ix.ch, self.target);
-            let (ranks, ws) = copies.of(self.target);
-            let k = ws.partition_point(|&d| d < limit);
-            for (&r, &d) in ranks[..k].iter().zip(ws) {
-                self.q.copy_to_space(r, d);
-            }
-            return k;
-        }
-        self.q.target_space_within(&ix.ch, self.target, limit);
+        self.q.target_space_within(&self.ix.ch, self.target, limit);
         self.q.last_settled()
-    }
-
-    /// The next node of the call's target space lighter than `limit`, as
-    /// `(rank, weight)`, from the copy at `k` (advanced) when there is one.
-    #[inline]
-    fn grow(&mut self, k: &mut usize, limit: Weight) -> Option<(u32, Weight)> {
-        let ix = self.ix;
-        match &ix.copies {
-            Some(copies) => {
-                let (ranks, ws) = copies.of(self.target);
-                let (&r, &d) = ranks.get(*k).zip(ws.get(*k))?;
-                if d >= limit {
-                    return None;
-                }
-                *k += 1;
-                self.q.copy_to_space(r, d);
-                Some((r, d))
-            }
-            None => self.q.grow_space(&ix.ch, limit),
-        }
     }
 
     /// The cheapest available unit of fixed source `srcs[s]` that takes `priority`.
@@ -900,14 +793,8 @@ impl<'a> Fast<'a> {
     fn scan_buckets(&mut self, v: &View<'_>, priority: u8, best: &mut Option<Cost>) -> usize {
         let ix = self.ix;
         self.space = true;
-        self.copied = ix.copies.is_some();
-        if self.copied {
-            self.q.begin_copied_space(&ix.ch, self.target);
-        } else {
-            self.q.begin_space(&ix.ch, self.target);
-        }
-        let mut k = 0;
-        while let Some((x, db)) = self.grow(&mut k, bound(best, 0.0)) {
+        self.q.begin_space(&ix.ch, self.target);
+        while let Some((x, db)) = self.q.grow_space(&ix.ch, bound(best, 0.0)) {
             for &(s, ds) in ix.bucket(x) {
                 let w = ds + db;
                 if best.is_some_and(|b| weight_s(w) > b.total_s) {
@@ -952,7 +839,6 @@ impl<'a> Fast<'a> {
         self.touched.clear();
         self.target = target;
         self.space = false;
-        self.copied = false;
         self.won_fixed = None;
         let mut best: Option<Cost> = None;
         let mut settled = 0;
@@ -1147,14 +1033,9 @@ impl<'a> Fast<'a> {
             tab.walk(net, j, self.target, out);
             return;
         }
-        // The winner came from the target space: when it was searched, it
-        // is there already, and nothing heavier than the winner's weight
-        // need be searched. A copied space has no labels to follow: a
-        // point-to-point query finds the same (unique) shortest path.
-        if self.copied || !self.space {
-            self.q.path(&self.ix.ch, from, self.target, out);
-            return;
-        }
+        // The winner came from the target space: it is there already, and
+        // nothing heavier than its weight need be searched.
+        self.ensure_space(&None);
         self.q.meet(&self.ix.ch, from, w.saturating_add(1));
         self.q.meet_path(&self.ix.ch, out);
     }
