@@ -437,6 +437,14 @@ impl Table {
         &self.ms[v.idx() * k..(v.idx() + 1) * k]
     }
 
+    /// Ask for the row of `v` to be brought into the cache.
+    #[inline]
+    fn prefetch_row(&self, v: NodeId) {
+        for line in self.row(v).chunks(16) {
+            crate::routing::prefetch(&line[0]);
+        }
+    }
+
     #[inline]
     fn far(&self, l: usize) -> &[u32] {
         let k = self.src.len();
@@ -454,6 +462,12 @@ impl Table {
     }
 }
 
+/// Straight-line distance between two points, metres.
+#[inline]
+fn metres(a: [f64; 2], b: [f64; 2]) -> f64 {
+    ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt()
+}
+
 /// Highest straight-line speed between the ends of any edge: straight-line
 /// distance over it never overestimates a drive.
 fn straight_line_speed(net: &Network) -> f64 {
@@ -463,7 +477,7 @@ fn straight_line_speed(net: &Network) -> f64 {
             net.xy[net.edge_from[e] as usize],
             net.xy[net.fwd.head[e] as usize],
         );
-        let d = ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt();
+        let d = metres(a, b);
         let t = net.fwd.time_s[e];
         if d > 0.0 {
             v = v.max(if t > 0.0 { d / t } else { f64::INFINITY });
@@ -485,9 +499,7 @@ impl FastIndex {
     pub fn prefetch(&self, net: &Network, v: NodeId) {
         crate::routing::prefetch(&net.xy[v.idx()]);
         if let Some(tab) = &self.table {
-            for line in tab.row(v).chunks(16) {
-                crate::routing::prefetch(&line[0]);
-            }
+            tab.prefetch_row(v);
         }
     }
 
@@ -913,9 +925,9 @@ impl<'a> Fast<'a> {
         let c = v.net.xy[target.idx()];
         for (&u, &(dest, arrive)) in v.avail.moving.iter().zip(&v.avail.moving_to) {
             if let Some(b) = best {
-                let p = v.net.xy[dest.idx()];
-                let d = ((p[0] - c[0]).powi(2) + (p[1] - c[1]).powi(2)).sqrt();
-                if ix.line_s(d) - (arrive - t).max(0.0) - 1e-6 > b.total_s {
+                if ix.line_s(metres(v.net.xy[dest.idx()], c)) - (arrive - t).max(0.0) - 1e-6
+                    > b.total_s
+                {
                     continue;
                 }
             }
@@ -973,10 +985,7 @@ impl<'a> Fast<'a> {
                 (x, rem_s, v.net.xy[x.idx()], NO_SPACE)
             }
         };
-        let q = v.net.xy[target.idx()];
-        let line_s = self
-            .ix
-            .line_s(((p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2)).sqrt());
+        let line_s = self.ix.line_s(metres(p, v.net.xy[target.idx()]));
         let lb = rem_s + loop_lb_s.max(line_s);
         if best.is_some_and(|b| lb > b.total_s) {
             return;
@@ -984,9 +993,7 @@ impl<'a> Fast<'a> {
         if let Some(tab) = &self.ix.table {
             // Its landmark bound comes once every candidate is listed: the
             // rows load meanwhile, all at once.
-            for line in tab.row(x).chunks(16) {
-                crate::routing::prefetch(&line[0]);
-            }
+            tab.prefetch_row(x);
         }
         self.cands.push(Cand {
             lb,

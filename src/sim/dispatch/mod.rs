@@ -128,26 +128,12 @@ impl Avail {
     /// Record that `unit`, `u`, is now in the class of its state.
     pub fn set(&mut self, unit: u32, u: &Unit) {
         let c = Class::of(u);
-        let old = self.class[unit as usize];
-        if c == Class::Moving {
-            // A new drive may replace one under way: the same class.
-            let to = match &u.state {
-                UnitState::Returning { route } | UnitState::Patrolling { route, .. } => {
-                    (route.dest, route.arrival())
-                }
-                _ => (NodeId(0), f64::INFINITY),
-            };
-            match self.moving.binary_search(&unit) {
-                Ok(i) => self.moving_to[i] = to,
-                Err(i) => {
-                    self.moving.insert(i, unit);
-                    self.moving_to.insert(i, to);
-                }
-            }
-        }
-        if old == c {
+        let old = std::mem::replace(&mut self.class[unit as usize], c);
+        if old == c && c != Class::Moving {
             return;
         }
+        // Out of its old list, into its new one; a moving unit is also
+        // moved when it starts a new drive (the same class, another end).
         if old == Class::Moving {
             if let Ok(i) = self.moving.binary_search(&unit) {
                 self.moving.remove(i);
@@ -156,10 +142,19 @@ impl Avail {
         } else if let Some(v) = self.list(old) {
             remove_sorted(v, unit);
         }
-        if c != Class::Moving {
-            if let Some(v) = self.list(c) {
-                insert_sorted(v, unit);
-            }
+        if c == Class::Moving {
+            let to = match &u.state {
+                UnitState::Returning { route } | UnitState::Patrolling { route, .. } => {
+                    (route.dest, route.arrival())
+                }
+                // Not reached (no other state is moving); no bound then.
+                _ => (NodeId(0), f64::INFINITY),
+            };
+            let i = self.moving.partition_point(|&x| x < unit);
+            self.moving.insert(i, unit);
+            self.moving_to.insert(i, to);
+        } else if let Some(v) = self.list(c) {
+            insert_sorted(v, unit);
         }
         let by = &mut self.looping_by_priority;
         if let Class::Looping(_) = old {
@@ -173,7 +168,6 @@ impl Avail {
         if let Class::Looping(_) = c {
             *by.entry(u.max_priority).or_default() += 1;
         }
-        self.class[unit as usize] = c;
     }
 
     /// Whether some unit driving a loop takes calls of `priority`.
