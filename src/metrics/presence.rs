@@ -13,6 +13,8 @@
 //! unit's intervals up to then are produced and measured, so memory does not
 //! grow with the length of the run.
 
+use std::borrow::Cow;
+
 use crate::network::Network;
 use crate::sim::events::{Observer, SimEvent};
 use crate::sim::patrol::LoopPlan;
@@ -23,6 +25,7 @@ const SLICE_S: f64 = 86_400.0;
 
 /// A set of indices as a bit per index, with the bits counted before each
 /// word: a member's place among the members costs one word and one count.
+#[derive(Clone)]
 struct RankedBits {
     bits: Vec<u64>,
     /// Bits set in the words before each word of `bits`.
@@ -65,6 +68,7 @@ impl RankedBits {
 /// is the hotspot, so that such an edge costs a drive one look-up into a
 /// small table (a drive's edge times are in the network's table, which the
 /// drive's router has just read).
+#[derive(Clone)]
 struct EdgeCuts {
     has: RankedBits,
     /// Per edge with cuts, in edge order: the hotspot whose circle holds
@@ -145,6 +149,7 @@ impl EdgeCuts {
 /// The hotspots within the radius of each node. A bit per node says
 /// whether it has any; the bits counted before a node index where its
 /// hotspots start.
+#[derive(Clone)]
 struct NearNodes {
     has: RankedBits,
     /// Per node with hotspots, in node order: where they start in
@@ -261,6 +266,7 @@ fn cut(a: [f64; 2], b: [f64; 2], c: [f64; 2], r: f64) -> Option<(f64, f64)> {
 
 /// Where a unit is within the radius of hotspots while driving a loop:
 /// per hotspot, offsets into the lap (merged, in order).
+#[derive(Clone)]
 struct LapWindows {
     lap_s: f64,
     node0: u32,
@@ -362,8 +368,58 @@ fn ordered(x: f64) -> u64 {
 
 /// The length of the union of intervals sorted by start, clipped to `[a, b)`.
 fn union_len(sorted: &[(f64, f64)], a: f64, b: f64, out: &mut Vec<(f64, f64)>) -> f64 {
+    union_of(sorted.iter().copied(), a, b, out)
+}
+
+/// The length of the union of intervals in sorted runs (`list[ends[i -
+/// 1]..ends[i]]`, each sorted by start), clipped to `[a, b)`: as
+/// [`union_len`] of them all sorted, without sorting them (the runs are
+/// merged as they are read; `heads` is scratch).
+fn union_runs(
+    list: &mut [(f64, f64)],
+    ends: &[usize],
+    a: f64,
+    b: f64,
+    heads: &mut Vec<usize>,
+    out: &mut Vec<(f64, f64)>,
+) -> f64 {
+    if ends.len() > MERGE_RUNS {
+        list.sort_unstable_by_key(|x| ordered(x.0));
+        return union_len(list, a, b, out);
+    }
+    heads.clear();
+    heads.push(0);
+    heads.extend_from_slice(&ends[..ends.len().saturating_sub(1)]);
+    let list = &*list;
+    let merged = std::iter::from_fn(|| {
+        // The run whose next interval starts first.
+        let mut best: Option<(usize, u64)> = None;
+        for (r, (&h, &end)) in heads.iter().zip(ends).enumerate() {
+            if h < end {
+                let key = ordered(list[h].0);
+                if best.is_none_or(|(_, k)| key < k) {
+                    best = Some((r, key));
+                }
+            }
+        }
+        let (r, _) = best?;
+        heads[r] += 1;
+        Some(list[heads[r] - 1])
+    });
+    union_of(merged, a, b, out)
+}
+
+/// The length of the union of `sorted` (by start) clipped to `[a, b)`,
+/// the union (disjoint, in order) into `out`.
+#[inline]
+fn union_of(
+    sorted: impl Iterator<Item = (f64, f64)>,
+    a: f64,
+    b: f64,
+    out: &mut Vec<(f64, f64)>,
+) -> f64 {
     out.clear();
-    for &(x, y) in sorted {
+    for (x, y) in sorted {
         let (x, y) = (x.max(a), y.min(b));
         if y <= x {
             continue;
@@ -375,6 +431,9 @@ fn union_len(sorted: &[(f64, f64)], a: f64, b: f64, out: &mut Vec<(f64, f64)>) -
     }
     out.iter().map(|&(x, y)| y - x).sum()
 }
+
+/// Most sorted runs [`union_runs`] merges as it reads them; more are sorted.
+const MERGE_RUNS: usize = 6;
 
 /// Buffers reused by [`Union::merge`].
 #[derive(Default)]
@@ -391,6 +450,9 @@ struct Scratch {
     reach: Vec<f64>,
     arcs: Vec<(f64, f64)>,
     circle: Vec<(f64, f64)>,
+    /// Where each sorted run of `extra` ends, and the next of each.
+    ends: Vec<usize>,
+    heads: Vec<usize>,
 }
 
 /// The union of one hotspot's intervals, measured as they become final.
@@ -445,6 +507,8 @@ impl Union {
             reach,
             arcs,
             circle,
+            ends,
+            heads,
         } = sc;
         cuts.clear();
         for p in &mut self.pieces {
@@ -514,6 +578,7 @@ impl Union {
             let zero = lead.zero + floor((a - lead.zero) / lap) * lap;
             arcs.clear();
             extra.clear();
+            ends.clear();
             for &i in active.iter() {
                 let p = &pieces[i as usize];
                 let lw = &loops[p.patrol as usize];
@@ -533,6 +598,10 @@ impl Union {
                     }
                 } else {
                     lap_windows(lw.lap_s, windows, p.zero, a, b, extra);
+                    // Each unit's windows are a sorted run.
+                    if ends.last().map_or(0, |&e| e) < extra.len() {
+                        ends.push(extra.len());
+                    }
                 }
             }
             arcs.sort_unstable_by_key(|x| ordered(x.0));
@@ -554,8 +623,10 @@ impl Union {
                 union_len(near, a, b, merged)
             } else {
                 extra.extend(near.iter().filter(|x| x.0 < b && x.1 > a).copied());
-                extra.sort_unstable_by_key(|x| ordered(x.0));
-                union_len(extra, a, b, merged)
+                if ends.last().map_or(0, |&e| e) < extra.len() {
+                    ends.push(extra.len());
+                }
+                union_runs(extra, ends, a, b, heads, merged)
             };
             let both: f64 = merged.iter().map(|&(x, y)| periodic.within(x, y)).sum();
             self.covered += periodic.within(a, b) + q - both.min(q);
@@ -595,13 +666,24 @@ fn lap_windows(
     }
 }
 
-/// Measures presence at hotspots from the drives of all units.
-pub struct Presence<'a> {
-    net: &'a Network,
+/// Where units are near hotspots, worked out once per scenario and shared
+/// by every run: which edges cross which hotspot's circle and where, the
+/// hotspots within the radius of each node, and the windows of each loop's
+/// lap near each hotspot.
+#[derive(Clone)]
+pub struct PresenceMap {
     edges: EdgeCuts,
     /// The hotspots within the radius of each node.
     near: NearNodes,
     loops: Vec<LapWindows>,
+    /// Number of hotspots.
+    hotspots: usize,
+}
+
+/// Measures presence at hotspots from the drives of all units.
+pub struct Presence<'a> {
+    net: &'a Network,
+    map: Cow<'a, PresenceMap>,
     units: Vec<Track>,
     /// Units driving a loop undisturbed.
     looping: usize,
@@ -658,18 +740,15 @@ fn drive(
     }
 }
 
-impl<'a> Presence<'a> {
-    /// Watch `homes.len()` units standing at `homes` at time 0, for hotspots
-    /// at `hotspot_nodes`, within `radius_m`, measured over `window`; units
-    /// may drive the given loops.
+impl PresenceMap {
+    /// The map of hotspots at `hotspot_nodes`, within `radius_m`, for units
+    /// that may drive the given loops.
     pub fn new(
-        net: &'a Network,
+        net: &Network,
         hotspot_nodes: &[u32],
-        homes: &[u32],
         loops: &[LoopPlan],
         radius_m: f64,
-        window: (f64, f64),
-    ) -> Presence<'a> {
+    ) -> PresenceMap {
         let centres: Vec<[f64; 2]> = hotspot_nodes.iter().map(|&v| net.xy[v as usize]).collect();
         // The longest edge, as the straight segment between its ends.
         let chord = |slot: usize, a: [f64; 2]| {
@@ -762,11 +841,41 @@ impl<'a> Presence<'a> {
                 }
             })
             .collect();
-        Presence {
-            net,
+        PresenceMap {
             edges,
             near: NearNodes::new(net.node_count(), &near),
             loops,
+            hotspots: centres.len(),
+        }
+    }
+}
+
+impl<'a> Presence<'a> {
+    /// Watch `homes.len()` units standing at `homes` at time 0, for hotspots
+    /// at `hotspot_nodes`, within `radius_m`, measured over `window`; units
+    /// may drive the given loops.
+    pub fn new(
+        net: &'a Network,
+        hotspot_nodes: &[u32],
+        homes: &[u32],
+        loops: &[LoopPlan],
+        radius_m: f64,
+        window: (f64, f64),
+    ) -> Presence<'a> {
+        let map = PresenceMap::new(net, hotspot_nodes, loops, radius_m);
+        Presence::with_map(net, Cow::Owned(map), homes, window)
+    }
+
+    /// As [`Presence::new`], with the hotspots, radius and loops of `map`
+    /// (built once for many runs).
+    pub fn with_map(
+        net: &'a Network,
+        map: Cow<'a, PresenceMap>,
+        homes: &[u32],
+        window: (f64, f64),
+    ) -> Presence<'a> {
+        Presence {
+            net,
             units: homes
                 .iter()
                 .map(|&h| Track {
@@ -780,7 +889,8 @@ impl<'a> Presence<'a> {
                 })
                 .collect(),
             looping: 0,
-            hot: (0..centres.len()).map(|_| Union::default()).collect(),
+            hot: (0..map.hotspots).map(|_| Union::default()).collect(),
+            map,
             window,
             next_check: SLICE_S,
             peak: 0,
@@ -796,7 +906,7 @@ impl<'a> Presence<'a> {
         }
         let stand = |hot: &mut [Union], node: u32, from: f64| {
             if t > from {
-                for &h in self.near.of(node) {
+                for &h in self.map.near.of(node) {
                     hot[h as usize].pending.push((from, t));
                 }
             }
@@ -830,7 +940,11 @@ impl<'a> Presence<'a> {
                 stand(&mut self.hot, tr.node, tr.arrive.max(tr.since));
             }
             Motion::Loop => {
-                for (win, (h, _)) in self.loops[tr.patrol as usize].windows.iter().enumerate() {
+                for (win, (h, _)) in self.map.loops[tr.patrol as usize]
+                    .windows
+                    .iter()
+                    .enumerate()
+                {
                     self.hot[*h as usize].pieces.push(Piece {
                         patrol: tr.patrol,
                         win: win as u32,
@@ -851,7 +965,7 @@ impl<'a> Presence<'a> {
         }
         self.peak = self.peak.max(self.buffered());
         for u in self.hot.iter_mut() {
-            u.merge(self.window, &self.loops, &mut self.scratch);
+            u.merge(self.window, &self.map.loops, &mut self.scratch);
         }
     }
 
@@ -930,12 +1044,12 @@ impl Observer for Presence<'_> {
         tr.node = route.dest.0;
         tr.arrive = route.arrival();
         tr.ahead.clear();
-        drive(self.net, &self.edges, route, t, &mut tr.ahead);
+        drive(self.net, &self.map.edges, route, t, &mut tr.ahead);
     }
 
     fn looping(&mut self, t: f64, unit: u32, patrol: u32, phase_s: f64) {
         let (lap_s, node0) = {
-            let lw = &self.loops[patrol as usize];
+            let lw = &self.map.loops[patrol as usize];
             (lw.lap_s, lw.node0)
         };
         let tr = self.start(t, unit);
@@ -969,6 +1083,33 @@ mod tests {
         );
         // Passing by.
         assert_eq!(cut([0.0, 6.0], [20.0, 6.0], [10.0, 0.0], 5.0), None);
+    }
+
+    proptest::proptest! {
+        /// Merging sorted runs as they are read gives the union of them all
+        /// sorted, interval for interval, whatever the number of runs.
+        #[test]
+        fn union_of_sorted_runs_is_that_of_all_sorted(
+            runs in proptest::collection::vec(
+                proptest::collection::vec((0u32..400, 0u32..60), 0..12), 0..10),
+            (a, b) in (0u32..200, 150u32..500),
+        ) {
+            let (mut list, mut ends) = (Vec::new(), Vec::new());
+            for run in &runs {
+                let mut run: Vec<(f64, f64)> =
+                    run.iter().map(|&(x, w)| (f64::from(x), f64::from(x + w))).collect();
+                run.sort_by(|p, q| p.0.total_cmp(&q.0));
+                list.extend(run);
+                ends.push(list.len());
+            }
+            let (a, b) = (f64::from(a), f64::from(b));
+            let mut all = list.clone();
+            all.sort_by(|p, q| p.0.total_cmp(&q.0));
+            let (mut want, mut got, mut heads) = (Vec::new(), Vec::new(), Vec::new());
+            let len = union_len(&all, a, b, &mut want);
+            proptest::prop_assert_eq!(union_runs(&mut list, &ends, a, b, &mut heads, &mut got), len);
+            proptest::prop_assert_eq!(got, want);
+        }
     }
 
     #[test]

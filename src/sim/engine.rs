@@ -18,6 +18,7 @@ use super::queue::EventQueue;
 use super::units::{Loc, Route, Unit, UnitState};
 use crate::demand::Call;
 use crate::error::{Error, Result};
+use crate::metrics::presence::PresenceMap;
 use crate::network::EdgeId;
 use crate::network::{Network, NodeId};
 use crate::routing::ch::Ch;
@@ -33,6 +34,8 @@ pub struct Prepared {
     pub loops: Vec<LoopPlan>,
     /// The fast router's index (`None` with the plain router).
     pub fast: Option<FastIndex>,
+    /// Where units are near hotspots, for the presence of every run.
+    pub presence: PresenceMap,
 }
 
 impl Prepared {
@@ -58,12 +61,23 @@ impl Prepared {
                 |search, p| LoopPlan::new(net, search, p),
             )
             .collect();
-        let fast = (router == RouterKind::Ch).then(|| {
-            let ch = Ch::load_or_build(net, scn.ch_cache.as_deref());
-            let stations: Vec<NodeId> = scn.stations.iter().map(|s| s.node).collect();
-            FastIndex::with_table_limit(net, ch, &stations, &loops, table_max_entries)
-        });
-        Prepared { loops, fast }
+        let hotspots: Vec<u32> = scn.hotspots.iter().map(|h| h.node.0).collect();
+        let radius_m = scn.targets.presence_radius_m;
+        let (fast, presence) = rayon::join(
+            || {
+                (router == RouterKind::Ch).then(|| {
+                    let ch = Ch::load_or_build(net, scn.ch_cache.as_deref());
+                    let stations: Vec<NodeId> = scn.stations.iter().map(|s| s.node).collect();
+                    FastIndex::with_table_limit(net, ch, &stations, &loops, table_max_entries)
+                })
+            },
+            || PresenceMap::new(net, &hotspots, &loops, radius_m),
+        );
+        Prepared {
+            loops,
+            fast,
+            presence,
+        }
     }
 }
 

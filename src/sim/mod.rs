@@ -16,6 +16,7 @@ pub mod units;
 
 pub use engine::{Engine, Prepared};
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 
 use crate::demand::Call;
@@ -179,15 +180,7 @@ fn simulate<O: Observer>(
         .iter()
         .map(|u| scn.stations[u.station].node.0)
         .collect();
-    let hotspot_nodes: Vec<u32> = scn.hotspots.iter().map(|h| h.node.0).collect();
-    let presence = Presence::new(
-        &scn.net,
-        &hotspot_nodes,
-        &homes,
-        &prepared.loops,
-        scn.targets.presence_radius_m,
-        window,
-    );
+    let presence = Presence::with_map(&scn.net, Cow::Borrowed(&prepared.presence), &homes, window);
     let extra = extra(&calls);
     let ticker = Ticker {
         progress,
