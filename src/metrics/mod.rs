@@ -64,6 +64,16 @@ impl Bucket {
         max: f64::NEG_INFINITY,
     };
 
+    /// The bucket of one value.
+    #[inline]
+    fn of(x: f64) -> Bucket {
+        Bucket {
+            n: 1,
+            min: x,
+            max: x,
+        }
+    }
+
     #[inline]
     fn add(&mut self, o: Bucket) {
         self.n += o.n;
@@ -154,17 +164,42 @@ impl StatsAcc {
         self.sum += x;
         self.max = self.max.max(x);
         self.within += usize::from(x <= self.limit);
-        let key = ms_of(x);
-        let one = Bucket {
-            n: 1,
-            min: x,
-            max: x,
-        };
+        self.add(ms_of(x), Bucket::of(x));
+    }
+
+    /// Add every value of `xs`, in order (as [`StatsAcc::push`] of each;
+    /// a run of values in one millisecond, as laps of a loop are, costs
+    /// one bucket update).
+    pub fn extend(&mut self, xs: impl IntoIterator<Item = f64>) {
+        let mut run: Option<(i64, Bucket)> = None;
+        for x in xs {
+            self.n += 1;
+            self.sum += x;
+            self.max = self.max.max(x);
+            self.within += usize::from(x <= self.limit);
+            let key = ms_of(x);
+            match &mut run {
+                Some((k, b)) if *k == key => b.add(Bucket::of(x)),
+                _ => {
+                    if let Some((k, b)) = run.replace((key, Bucket::of(x))) {
+                        self.add(k, b);
+                    }
+                }
+            }
+        }
+        if let Some((k, b)) = run {
+            self.add(k, b);
+        }
+    }
+
+    /// Add bucket `b` of millisecond `key`: to a recent bucket if it is one.
+    #[inline]
+    fn add(&mut self, key: i64, b: Bucket) {
         if let Some(r) = self.recent.iter_mut().find(|r| r.0 == key) {
-            r.1.add(one);
+            r.1.add(b);
             return;
         }
-        let (old_key, old) = std::mem::replace(&mut self.recent[self.evict], (key, one));
+        let (old_key, old) = std::mem::replace(&mut self.recent[self.evict], (key, b));
         self.evict = (self.evict + 1) % RECENT;
         if old.n > 0 {
             self.keep(old_key, old);
@@ -800,9 +835,17 @@ impl Recorder {
             t,
             |x| x < t || (inclusive && x == t),
         );
-        for k in 0..run.n {
-            self.lap_mark(unit, p, run.at(k));
-        }
+        // Each lap is the time since the one before (counted if both are
+        // in the window): most are in one millisecond.
+        let (w0, w1) = (self.warmup_s, self.horizon_s);
+        let mut last = self.last_start[unit];
+        self.laps[p].extend((0..run.n).filter_map(|k| {
+            let t = run.at(k);
+            let lap = (last >= w0 && t <= w1).then(|| t - last);
+            last = t;
+            lap
+        }));
+        self.last_start[unit] = last;
     }
 
     /// A pass of hotspot `h` at `t` as an event.
@@ -2166,6 +2209,23 @@ mod tests {
             }
             (x, y) => assert_eq!(x, y, "{what}"),
         }
+    }
+
+    #[test]
+    fn stats_accumulator_extended_is_pushed_one_by_one() {
+        // Runs of values in one millisecond (as laps are), and values that
+        // jump between milliseconds.
+        let xs: Vec<f64> = (0..20_000u64)
+            .map(|i| 870.0 + ((i / 37) % 5) as f64 * 0.001 + (i % 3) as f64 * 1e-7)
+            .chain((0..3000u64).map(|i| ((i * 7919) % 613) as f64 * 0.25))
+            .collect();
+        let (mut one, mut all) = (StatsAcc::new(870.002), StatsAcc::new(870.002));
+        xs.iter().for_each(|&x| one.push(x));
+        all.extend(xs.iter().copied());
+        assert_eq!(all.stats(), one.stats());
+        assert_eq!(all.within(), one.within());
+        assert_eq!(all.buckets(), one.buckets());
+        assert_eq!(all.sum.to_bits(), one.sum.to_bits());
     }
 
     #[test]
