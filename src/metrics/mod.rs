@@ -841,7 +841,7 @@ impl Recorder {
         let mut last = self.last_start[unit];
         self.laps[p].extend((0..run.n).filter_map(|k| {
             let t = run.at(k);
-            let lap = (last >= w0 && t <= w1).then(|| t - last);
+            let lap = (last >= w0 && t <= w1).then_some(t - last);
             last = t;
             lap
         }));
