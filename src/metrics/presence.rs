@@ -337,6 +337,17 @@ impl Periodic<'_> {
 
     /// The time covered within `[a, b)`.
     fn within(&self, a: f64, b: f64) -> f64 {
+        // Within one lap (as most intervals are): the arcs' overlap with it.
+        let u = a - self.zero;
+        let r = u - floor(u / self.lap_s) * self.lap_s;
+        let s = r + (b - a);
+        if s <= self.lap_s && r >= 0.0 {
+            return self
+                .arcs
+                .iter()
+                .map(|&(x, y)| (s.min(y) - r.max(x)).max(0.0))
+                .sum();
+        }
         (self.upto(b) - self.upto(a)).max(0.0)
     }
 }
@@ -380,31 +391,47 @@ fn union_runs(
     ends: &[usize],
     a: f64,
     b: f64,
-    heads: &mut Vec<usize>,
+    heads: &mut Vec<(f64, usize, usize)>,
     out: &mut Vec<(f64, f64)>,
 ) -> f64 {
     if ends.len() > MERGE_RUNS {
         list.sort_unstable_by_key(|x| ordered(x.0));
         return union_len(list, a, b, out);
     }
+    // Each run's next start, where it is, and where the run ends.
     heads.clear();
-    heads.push(0);
-    heads.extend_from_slice(&ends[..ends.len().saturating_sub(1)]);
+    let mut from = 0;
+    for &end in ends {
+        if end > from {
+            heads.push((list[from].0, from, end));
+        }
+        from = end;
+    }
+    if heads.is_empty() {
+        out.clear();
+        return 0.0;
+    }
     let list = &*list;
     let merged = std::iter::from_fn(|| {
-        // The run whose next interval starts first.
-        let mut best: Option<(usize, u64)> = None;
-        for (r, (&h, &end)) in heads.iter().zip(ends).enumerate() {
-            if h < end {
-                let key = ordered(list[h].0);
-                if best.is_none_or(|(_, k)| key < k) {
-                    best = Some((r, key));
-                }
+        // The run whose next interval starts first (starts are times, never NaN).
+        let mut r = 0;
+        for (k, h) in heads.iter().enumerate().skip(1) {
+            if h.0 < heads[r].0 {
+                r = k;
             }
         }
-        let (r, _) = best?;
-        heads[r] += 1;
-        Some(list[heads[r] - 1])
+        let h = &mut heads[r];
+        if h.1 == h.2 {
+            return None;
+        }
+        let x = list[h.1];
+        h.1 += 1;
+        h.0 = if h.1 < h.2 {
+            list[h.1].0
+        } else {
+            f64::INFINITY
+        };
+        Some(x)
     });
     union_of(merged, a, b, out)
 }
@@ -433,7 +460,7 @@ fn union_of(
 }
 
 /// Most sorted runs [`union_runs`] merges as it reads them; more are sorted.
-const MERGE_RUNS: usize = 6;
+const MERGE_RUNS: usize = 16;
 
 /// Buffers reused by [`Union::merge`].
 #[derive(Default)]
@@ -452,7 +479,7 @@ struct Scratch {
     circle: Vec<(f64, f64)>,
     /// Where each sorted run of `extra` ends, and the next of each.
     ends: Vec<usize>,
-    heads: Vec<usize>,
+    heads: Vec<(f64, usize, usize)>,
 }
 
 /// The union of one hotspot's intervals, measured as they become final.
