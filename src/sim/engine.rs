@@ -63,16 +63,14 @@ impl Prepared {
             .collect();
         let hotspots: Vec<u32> = scn.hotspots.iter().map(|h| h.node.0).collect();
         let radius_m = scn.targets.presence_radius_m;
-        let (fast, presence) = rayon::join(
-            || {
-                (router == RouterKind::Ch).then(|| {
-                    let ch = Ch::load_or_build(net, scn.ch_cache.as_deref());
-                    let stations: Vec<NodeId> = scn.stations.iter().map(|s| s.node).collect();
-                    FastIndex::with_table_limit(net, ch, &stations, &loops, table_max_entries)
-                })
-            },
-            || PresenceMap::new(net, &hotspots, &loops, radius_m),
-        );
+        let fast = (router == RouterKind::Ch).then(|| {
+            let ch = Ch::load_or_build(net, scn.ch_cache.as_deref());
+            let stations: Vec<NodeId> = scn.stations.iter().map(|s| s.node).collect();
+            FastIndex::with_table_limit(net, ch, &stations, &loops, table_max_entries)
+        });
+        // After the index, so that the two builds' scratch memory does not
+        // add up.
+        let presence = PresenceMap::new(net, &hotspots, &loops, radius_m);
         Prepared {
             loops,
             fast,
