@@ -11,7 +11,9 @@
 //! Intervals of all units are merged per hotspot and measured within the
 //! window `[warmup_s, horizon_s)` as the run goes: every simulated day, each
 //! unit's intervals up to then are produced and measured, so memory does not
-//! grow with the length of the run.
+//! grow with the length of the run. What depends only on the scenario (which
+//! edges cut which circle, the hotspots near each node, each loop's offsets)
+//! is a [`PresenceMap`], built once in `sim::Prepared` and shared by runs.
 
 use std::borrow::Cow;
 
@@ -477,8 +479,10 @@ struct Scratch {
     reach: Vec<f64>,
     arcs: Vec<(f64, f64)>,
     circle: Vec<(f64, f64)>,
-    /// Where each sorted run of `extra` ends, and the next of each.
+    /// Where each sorted run of `extra` ends.
     ends: Vec<usize>,
+    /// Each run's next start, where that is and where the run ends (for
+    /// [`union_runs`]).
     heads: Vec<(f64, usize, usize)>,
 }
 

@@ -39,7 +39,7 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    /// Plan every loop and build the scenario's router index.
+    /// Plan every loop and build the scenario's router index and presence's map.
     pub fn new(scn: &Scenario) -> Prepared {
         Prepared::with_router(scn, scn.router)
     }
