@@ -211,7 +211,7 @@ impl<'a, O: Observer> Engine<'a, O> {
     fn set_state(&mut self, unit: u32, state: UnitState) {
         let u = &mut self.units[unit as usize];
         let old = std::mem::replace(&mut u.state, state);
-        self.avail.set(unit, u);
+        self.avail.set_at(unit, u, &self.net.xy);
         // The buffers of a drive that is over serve the next ones.
         if let UnitState::Responding { route, .. }
         | UnitState::Returning { route }

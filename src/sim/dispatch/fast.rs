@@ -926,11 +926,11 @@ impl<'a> Fast<'a> {
         // A moving unit is no farther from the end of its drive than the
         // time left: bounded by straight-line distance from there, first.
         let c = v.net.xy[target.idx()];
-        for (&u, &(dest, arrive)) in v.avail.moving.iter().zip(&v.avail.moving_to) {
+        let ends = v.avail.moving_to.iter().zip(&v.avail.moving_xy);
+        for (&u, (&(_, arrive), &at)) in v.avail.moving.iter().zip(ends) {
             if let Some(b) = best {
-                if ix.line_s(metres(v.net.xy[dest.idx()], c)) - (arrive - t).max(0.0) - 1e-6
-                    > b.total_s
-                {
+                // (A position not known is NaN: never pruned.)
+                if ix.line_s(metres(at, c)) - (arrive - t).max(0.0) - 1e-6 > b.total_s {
                     continue;
                 }
             }

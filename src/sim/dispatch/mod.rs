@@ -75,6 +75,9 @@ pub struct Avail {
     /// Where the drive of each of `moving` ends and when, in the same
     /// order: a unit there is at most the time left away from it.
     pub moving_to: Vec<(NodeId, f64)>,
+    /// The position of each drive's end (NaN when not given to
+    /// [`Avail::set_at`]), in the same order: bounds read no node table.
+    pub moving_xy: Vec<[f64; 2]>,
     /// Units driving loops, counted by the highest priority they take
     /// (`Unit::max_priority`): whether any can take a call at all.
     looping_by_priority: std::collections::BTreeMap<u8, u32>,
@@ -102,6 +105,7 @@ impl Avail {
             looping: vec![Vec::new(); loops],
             moving: Vec::new(),
             moving_to: Vec::new(),
+            moving_xy: Vec::new(),
             looping_by_priority: std::collections::BTreeMap::new(),
         }
     }
@@ -127,6 +131,13 @@ impl Avail {
 
     /// Record that `unit`, `u`, is now in the class of its state.
     pub fn set(&mut self, unit: u32, u: &Unit) {
+        self.set_at(unit, u, &[]);
+    }
+
+    /// As [`Avail::set`], with the positions of the nodes (`xy`, by node;
+    /// empty: not known), so that a moving unit's drive end is kept with
+    /// its position.
+    pub fn set_at(&mut self, unit: u32, u: &Unit, xy: &[[f64; 2]]) {
         let c = Class::of(u);
         let old = std::mem::replace(&mut self.class[unit as usize], c);
         if old == c && c != Class::Moving {
@@ -138,6 +149,7 @@ impl Avail {
             if let Ok(i) = self.moving.binary_search(&unit) {
                 self.moving.remove(i);
                 self.moving_to.remove(i);
+                self.moving_xy.remove(i);
             }
         } else if let Some(v) = self.list(old) {
             remove_sorted(v, unit);
@@ -153,6 +165,8 @@ impl Avail {
             let i = self.moving.partition_point(|&x| x < unit);
             self.moving.insert(i, unit);
             self.moving_to.insert(i, to);
+            let at = xy.get(to.0.idx()).copied();
+            self.moving_xy.insert(i, at.unwrap_or([f64::NAN; 2]));
         } else if let Some(v) = self.list(c) {
             insert_sorted(v, unit);
         }
@@ -564,6 +578,15 @@ mod tests {
         assert_eq!(avail.moving, vec![2]);
         assert_eq!(avail.moving_to, vec![(NodeId(9), 90.0)]);
         assert_eq!(avail.idle[0], vec![0, 1]);
+        // Positions of drive ends when the nodes' positions are given.
+        let xy: Vec<[f64; 2]> = (0..10).map(|i| [f64::from(i), 1.0]).collect();
+        units[1].state = returning(5, 50.0);
+        avail.set_at(1, &units[1], &xy);
+        assert!(avail.moving_xy[1][0].is_nan());
+        assert_eq!(avail.moving_xy[0], [5.0, 1.0]);
+        units[2].state = returning(3, 60.0);
+        avail.set_at(2, &units[2], &xy);
+        assert_eq!(avail.moving_xy, vec![[5.0, 1.0], [3.0, 1.0]]);
     }
 
     #[test]
