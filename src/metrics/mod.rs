@@ -491,6 +491,13 @@ fn run_of(
     }
 }
 
+/// The lap from a pass of waypoint 0 at `last` to the next at `t`, if it
+/// counts: begun and ended within `window` (`[warmup_s, horizon_s]`).
+#[inline]
+fn counted_lap((w0, w1): (f64, f64), last: f64, t: f64) -> Option<f64> {
+    (last >= w0 && t <= w1).then_some(t - last)
+}
+
 /// Simulated time merged at once, at most, where passes must be listed
 /// (units on loops of different laps at one hotspot), seconds.
 const CHUNK_S: f64 = 3600.0;
@@ -780,9 +787,9 @@ impl Recorder {
     /// A pass of waypoint 0 of a driven loop by `unit` at `t`.
     #[inline]
     fn lap_mark(&mut self, unit: usize, patrol: usize, t: f64) {
-        let last = self.last_start[unit];
-        if last >= self.warmup_s && t <= self.horizon_s {
-            self.laps[patrol].push(t - last);
+        let window = (self.warmup_s, self.horizon_s);
+        if let Some(lap) = counted_lap(window, self.last_start[unit], t) {
+            self.laps[patrol].push(lap);
         }
         self.last_start[unit] = t;
     }
@@ -837,11 +844,11 @@ impl Recorder {
         );
         // Each lap is the time since the one before (counted if both are
         // in the window): most are in one millisecond.
-        let (w0, w1) = (self.warmup_s, self.horizon_s);
+        let window = (self.warmup_s, self.horizon_s);
         let mut last = self.last_start[unit];
         self.laps[p].extend((0..run.n).filter_map(|k| {
             let t = run.at(k);
-            let lap = (last >= w0 && t <= w1).then_some(t - last);
+            let lap = counted_lap(window, last, t);
             last = t;
             lap
         }));
