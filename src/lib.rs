@@ -50,6 +50,7 @@ pub mod export;
 pub mod metrics;
 pub mod network;
 pub mod output;
+pub mod pages;
 pub mod plot;
 pub mod report;
 pub mod report_html;

@@ -275,6 +275,20 @@ pub struct Network {
 }
 
 impl Network {
+    /// Back the large arrays that routes and queries read with huge pages
+    /// ([`crate::pages`]).
+    pub fn prefer_huge_pages(&self) {
+        use crate::pages::prefer_huge;
+        prefer_huge(&self.xy);
+        for c in [&self.fwd, &self.bwd] {
+            prefer_huge(&c.first);
+            prefer_huge(&c.head);
+            prefer_huge(&c.time_s);
+            prefer_huge(&c.w);
+            prefer_huge(&c.edge);
+        }
+    }
+
     /// Number of nodes.
     pub fn node_count(&self) -> usize {
         self.pos.len()

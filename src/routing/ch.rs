@@ -483,6 +483,20 @@ impl Builder {
 }
 
 impl Ch {
+    /// Back the hierarchy's large arrays with huge pages ([`crate::pages`]).
+    pub fn prefer_huge_pages(&self) {
+        use crate::pages::prefer_huge;
+        prefer_huge(&self.rank);
+        prefer_huge(&self.order);
+        for a in [&self.fwd, &self.bwd] {
+            prefer_huge(&a.first);
+            prefer_huge(&a.arc);
+            prefer_huge(&a.ab);
+        }
+        prefer_huge(&self.both.first);
+        prefer_huge(&self.both.arc);
+    }
+
     /// Contract `net` into a hierarchy. Deterministic: the same network gives
     /// the same hierarchy, whatever the number of threads.
     pub fn build(net: &Network) -> Ch {
@@ -1185,7 +1199,7 @@ impl ChQuery {
     /// Scratch for queries on `ch`.
     pub fn new(ch: &Ch) -> ChQuery {
         let n = ch.node_count();
-        ChQuery {
+        let q = ChQuery {
             f: Labels::new(n),
             b: Labels::new(n),
             t: Labels::new(n),
@@ -1197,7 +1211,13 @@ impl ChQuery {
             settled: 0,
             chain: Vec::new(),
             stack: Vec::new(),
+        };
+        // Read at scattered ranks by every search.
+        for labels in [&q.f, &q.b, &q.t] {
+            crate::pages::prefer_huge(&labels.l);
         }
+        crate::pages::prefer_huge(&q.in_space);
+        q
     }
 
     /// Bidirectional upward search: the weight and the meeting rank.

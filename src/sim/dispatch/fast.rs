@@ -701,6 +701,29 @@ impl FastIndex {
         FastIndex::with_table_limit(net, ch, station_nodes, loops, table_max_entries)
     }
 
+    /// Back the index's large arrays with huge pages ([`crate::pages`]).
+    pub fn prefer_huge_pages(&self) {
+        use crate::pages::prefer_huge;
+        self.ch.prefer_huge_pages();
+        prefer_huge(&self.first);
+        prefer_huge(&self.entries);
+        prefer_huge(&self.space_rank);
+        prefer_huge(&self.space_w);
+        if let Some(tab) = &self.table {
+            prefer_huge(&tab.ms);
+            prefer_huge(&tab.far);
+            for trees in [&tab.pred, &tab.home] {
+                match trees {
+                    Trees::Links { t, layout } => {
+                        prefer_huge(t);
+                        prefer_huge(layout);
+                    }
+                    Trees::Slots(t) => prefer_huge(t),
+                }
+            }
+        }
+    }
+
     /// The bucket of the node of rank `v`.
     #[inline]
     fn bucket(&self, v: u32) -> &[(u32, Weight)] {

@@ -1,0 +1,66 @@
+//! Huge pages for the large arrays that queries read at random.
+//!
+//! The router's tables, trees and hierarchy, and the network's adjacency,
+//! are tens of megabytes read at scattered places on every call. On 4 KiB
+//! pages nearly every such read also misses the TLB, and on a virtual
+//! machine a miss walks two sets of page tables. [`prefer_huge`] asks Linux
+//! to back an array with 2 MiB pages (transparent huge pages): at once
+//! where it can, and at the next page fault otherwise. The kernel may
+//! decline (huge pages switched off, memory too fragmented); nothing else
+//! changes, and on other systems it does nothing. It never changes what
+//! the array holds.
+
+/// Size of a huge page on x86-64 and arm64 Linux, bytes.
+#[cfg(target_os = "linux")]
+const HUGE: usize = 2 << 20;
+
+/// Ask for the whole 2 MiB pages within `v` to be huge pages, and for the
+/// ones already in memory to be made so now (`MADV_COLLAPSE`, Linux 6.1 and
+/// later; older kernels leave them to their background thread). An array
+/// that holds no whole huge page stays as it is.
+pub fn prefer_huge<T>(v: &[T]) {
+    #[cfg(target_os = "linux")]
+    {
+        let start = v.as_ptr() as usize;
+        let bytes = std::mem::size_of_val(v);
+        let (a, b) = (start.next_multiple_of(HUGE), (start + bytes) / HUGE * HUGE);
+        if b <= a {
+            return;
+        }
+        /// `MADV_COLLAPSE` (not in every libc binding).
+        const MADV_COLLAPSE: libc::c_int = 25;
+        // SAFETY: `[a, b)` lies within `v`'s allocation, which stays
+        // mapped; both calls are advice about that memory and keep its
+        // contents (a refusal returns an error, which is ignored).
+        unsafe {
+            let p = a as *mut libc::c_void;
+            libc::madvise(p, b - a, libc::MADV_HUGEPAGE);
+            libc::madvise(p, b - a, MADV_COLLAPSE);
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = v;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prefer_huge;
+
+    #[test]
+    fn arrays_keep_what_they_hold() {
+        // 24 MiB: several whole huge pages, and parts at either end.
+        let v: Vec<u64> = (0..3u64 << 20)
+            .map(|i| i.wrapping_mul(0x9e37_79b9))
+            .collect();
+        let sum: u64 = v.iter().fold(0, |a, &x| a.wrapping_add(x));
+        prefer_huge(&v);
+        prefer_huge(&v[1..]);
+        assert_eq!(v.len(), 3 << 20);
+        assert_eq!(v[12_345], 12_345u64.wrapping_mul(0x9e37_79b9));
+        assert_eq!(v.iter().fold(0, |a: u64, &x| a.wrapping_add(x)), sum);
+        // Small and empty arrays are left alone.
+        prefer_huge(&v[..3]);
+        prefer_huge::<u8>(&[]);
+        assert_eq!(v[1], 0x9e37_79b9);
+    }
+}
