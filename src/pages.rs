@@ -58,7 +58,7 @@ mod tests {
         assert_eq!(v.len(), 3 << 20);
         assert_eq!(v[12_345], 12_345u64.wrapping_mul(0x9e37_79b9));
         assert_eq!(v.iter().fold(0, |a: u64, &x| a.wrapping_add(x)), sum);
-        // Small and empty arrays are left alone.
+        // Arrays with no whole huge page in them: nothing is asked.
         prefer_huge(&v[..3]);
         prefer_huge::<u8>(&[]);
         assert_eq!(v[1], 0x9e37_79b9);
