@@ -160,11 +160,17 @@ impl StatsAcc {
     /// Add a value.
     #[inline]
     pub fn push(&mut self, x: f64) {
+        self.tally(x);
+        self.add(ms_of(x), Bucket::of(x));
+    }
+
+    /// Count `x` in the figures kept outside the buckets.
+    #[inline]
+    fn tally(&mut self, x: f64) {
         self.n += 1;
         self.sum += x;
         self.max = self.max.max(x);
         self.within += usize::from(x <= self.limit);
-        self.add(ms_of(x), Bucket::of(x));
     }
 
     /// Add every value of `xs`, in order (as [`StatsAcc::push`] of each;
@@ -173,10 +179,7 @@ impl StatsAcc {
     pub fn extend(&mut self, xs: impl IntoIterator<Item = f64>) {
         let mut run: Option<(i64, Bucket)> = None;
         for x in xs {
-            self.n += 1;
-            self.sum += x;
-            self.max = self.max.max(x);
-            self.within += usize::from(x <= self.limit);
+            self.tally(x);
             let key = ms_of(x);
             match &mut run {
                 Some((k, b)) if *k == key => b.add(Bucket::of(x)),

@@ -461,6 +461,15 @@ fn union_of(
     out.iter().map(|&(x, y)| y - x).sum()
 }
 
+/// Close the sorted run that ends at `len` in a list whose runs end at
+/// `ends` (nothing when no interval was added since the last run).
+#[inline]
+fn end_run(ends: &mut Vec<usize>, len: usize) {
+    if ends.last().map_or(0, |&e| e) < len {
+        ends.push(len);
+    }
+}
+
 /// Most sorted runs [`union_runs`] merges as it reads them; more are sorted.
 const MERGE_RUNS: usize = 16;
 
@@ -630,9 +639,7 @@ impl Union {
                 } else {
                     lap_windows(lw.lap_s, windows, p.zero, a, b, extra);
                     // Each unit's windows are a sorted run.
-                    if ends.last().map_or(0, |&e| e) < extra.len() {
-                        ends.push(extra.len());
-                    }
+                    end_run(ends, extra.len());
                 }
             }
             arcs.sort_unstable_by_key(|x| ordered(x.0));
@@ -654,9 +661,7 @@ impl Union {
                 union_len(near, a, b, merged)
             } else {
                 extra.extend(near.iter().filter(|x| x.0 < b && x.1 > a).copied());
-                if ends.last().map_or(0, |&e| e) < extra.len() {
-                    ends.push(extra.len());
-                }
+                end_run(ends, extra.len());
                 union_runs(extra, ends, a, b, heads, merged)
             };
             let both: f64 = merged.iter().map(|&(x, y)| periodic.within(x, y)).sum();

@@ -61,8 +61,6 @@ impl Prepared {
                 |search, p| LoopPlan::new(net, search, p),
             )
             .collect();
-        let hotspots: Vec<u32> = scn.hotspots.iter().map(|h| h.node.0).collect();
-        let radius_m = scn.targets.presence_radius_m;
         let fast = (router == RouterKind::Ch).then(|| {
             let ch = Ch::load_or_build(net, scn.ch_cache.as_deref());
             let stations: Vec<NodeId> = scn.stations.iter().map(|s| s.node).collect();
@@ -70,7 +68,8 @@ impl Prepared {
         });
         // After the index, so that the two builds' scratch memory does not
         // add up.
-        let presence = PresenceMap::new(net, &hotspots, &loops, radius_m);
+        let hotspots: Vec<u32> = scn.hotspots.iter().map(|h| h.node.0).collect();
+        let presence = PresenceMap::new(net, &hotspots, &loops, scn.targets.presence_radius_m);
         // What every call reads at scattered places, on huge pages (fewer
         // TLB misses: 7 % less time on the 276k-node city).
         net.prefer_huge_pages();
