@@ -488,6 +488,10 @@ struct Scratch {
     reach: Vec<f64>,
     arcs: Vec<(f64, f64)>,
     circle: Vec<(f64, f64)>,
+    /// The circle of a loop other than the lead.
+    other: Vec<(f64, f64)>,
+    /// The pieces in the window by loop, `(patrol, piece)`.
+    by_loop: Vec<(u32, u32)>,
     /// Where each sorted run of `extra` ends.
     ends: Vec<usize>,
     /// Each run's next start, where that is and where the run ends (for
@@ -547,6 +551,8 @@ impl Union {
             reach,
             arcs,
             circle,
+            other,
+            by_loop,
             ends,
             heads,
         } = sc;
@@ -611,43 +617,29 @@ impl Union {
                 self.covered += union_len(near, a, b, merged);
                 continue;
             };
-            // The lead loop's units repeat every lap; units of other loops
-            // (other laps) are listed lap by lap with the plain intervals.
+            // Each loop's units repeat every lap of that loop: their windows
+            // are one circle of arcs. The lead loop's is measured as it
+            // repeats; those of other loops (other laps) are listed lap by
+            // lap, one sorted run per loop, with the plain intervals.
             let lead = pieces[lead as usize];
             let lap = loops[lead.patrol as usize].lap_s;
             let zero = lead.zero + floor((a - lead.zero) / lap) * lap;
-            arcs.clear();
+            by_loop.clear();
+            by_loop.extend(active.iter().map(|&i| (pieces[i as usize].patrol, i)));
+            by_loop.sort_unstable();
             extra.clear();
             ends.clear();
-            for &i in active.iter() {
-                let p = &pieces[i as usize];
-                let lw = &loops[p.patrol as usize];
-                let windows = &lw.windows[p.win as usize].1;
-                if p.patrol == lead.patrol {
-                    let shift = (p.zero - zero).rem_euclid(lap);
-                    for &(x0, x1) in windows {
-                        let (x0, x1) = (x0 + shift, x1 + shift);
-                        if x1 <= lap {
-                            arcs.push((x0, x1));
-                        } else if x0 >= lap {
-                            arcs.push((x0 - lap, x1 - lap));
-                        } else {
-                            arcs.push((x0, lap));
-                            arcs.push((0.0, x1 - lap));
-                        }
-                    }
-                } else {
-                    lap_windows(lw.lap_s, windows, p.zero, a, b, extra);
-                    // Each unit's windows are a sorted run.
-                    end_run(ends, extra.len());
-                }
-            }
-            arcs.sort_unstable_by_key(|x| ordered(x.0));
             circle.clear();
-            for &(x0, x1) in arcs.iter() {
-                match circle.last_mut() {
-                    Some(l) if x0 <= l.1 => l.1 = l.1.max(x1),
-                    _ => circle.push((x0, x1)),
+            for group in by_loop.chunk_by(|x, y| x.0 == y.0) {
+                let lw = &loops[group[0].0 as usize];
+                if group[0].0 == lead.patrol {
+                    circle_of(group, pieces, lw, zero, arcs, circle);
+                } else {
+                    let first = pieces[group[0].1 as usize].zero;
+                    let at = first + floor((a - first) / lw.lap_s) * lw.lap_s;
+                    circle_of(group, pieces, lw, at, arcs, other);
+                    lap_windows(lw.lap_s, other, at, a, b, extra);
+                    end_run(ends, extra.len());
                 }
             }
             let periodic = Periodic {
@@ -669,6 +661,44 @@ impl Union {
         }
         self.pending.clear();
         self.pieces.clear();
+    }
+}
+
+/// The windows of the units of one loop (`group`, `(patrol, piece)`) as
+/// offsets into a lap from `zero`: arcs within `[0, lap]`, merged, in order
+/// (`arcs` is scratch).
+fn circle_of(
+    group: &[(u32, u32)],
+    pieces: &[Piece],
+    lw: &LapWindows,
+    zero: f64,
+    arcs: &mut Vec<(f64, f64)>,
+    circle: &mut Vec<(f64, f64)>,
+) {
+    let lap = lw.lap_s;
+    arcs.clear();
+    for &(_, i) in group {
+        let p = &pieces[i as usize];
+        let shift = (p.zero - zero).rem_euclid(lap);
+        for &(x0, x1) in &lw.windows[p.win as usize].1 {
+            let (x0, x1) = (x0 + shift, x1 + shift);
+            if x1 <= lap {
+                arcs.push((x0, x1));
+            } else if x0 >= lap {
+                arcs.push((x0 - lap, x1 - lap));
+            } else {
+                arcs.push((x0, lap));
+                arcs.push((0.0, x1 - lap));
+            }
+        }
+    }
+    arcs.sort_unstable_by_key(|x| ordered(x.0));
+    circle.clear();
+    for &(x0, x1) in arcs.iter() {
+        match circle.last_mut() {
+            Some(l) if x0 <= l.1 => l.1 = l.1.max(x1),
+            _ => circle.push((x0, x1)),
+        }
     }
 }
 
@@ -1122,6 +1152,71 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// A slice with units of several loops (of different laps, several
+        /// units on one loop) and plain intervals measures what listing
+        /// every lap of every unit and merging it all measures.
+        #[test]
+        fn loop_driving_is_measured_as_if_every_lap_were_listed(
+            loops in proptest::collection::vec(
+                (50u32..400, proptest::collection::vec((0u32..100, 1u32..40), 1..4)), 1..4),
+            units in proptest::collection::vec(
+                (0usize..4, 0u32..1000, 0u32..3000, 0u32..3000), 0..8),
+            plain in proptest::collection::vec((0u32..3000, 1u32..300), 0..10),
+            (w0, w1) in (0u32..500, 1500u32..3500),
+        ) {
+            // Lap `lap` with windows at `start` for `len` (merged, within the lap).
+            let laps: Vec<LapWindows> = loops
+                .iter()
+                .map(|(lap, ws)| {
+                    let lap = f64::from(*lap);
+                    let mut ws: Vec<(f64, f64)> = ws
+                        .iter()
+                        .map(|&(s, l)| (f64::from(s) / 100.0 * lap, f64::from(s + l).min(100.0) / 100.0 * lap))
+                        .collect();
+                    ws.sort_by(|a, b| a.0.total_cmp(&b.0));
+                    let mut merged: Vec<(f64, f64)> = Vec::new();
+                    for (x0, x1) in ws {
+                        match merged.last_mut() {
+                            Some(m) if x0 <= m.1 => m.1 = m.1.max(x1),
+                            _ => merged.push((x0, x1)),
+                        }
+                    }
+                    LapWindows { lap_s: lap, node0: 0, windows: vec![(0, merged)] }
+                })
+                .collect();
+            let window = (f64::from(w0), f64::from(w1));
+            let mut union = Union::default();
+            let mut all: Vec<(f64, f64)> = Vec::new();
+            for &(l, zero, from, len) in &units {
+                let l = l % laps.len();
+                let (zero, from) = (f64::from(zero), f64::from(zero + from));
+                let to = from + f64::from(len);
+                union.pieces.push(Piece { patrol: l as u32, win: 0, zero, from, to });
+                // Every lap's windows, listed.
+                let lw = &laps[l];
+                let mut base = zero;
+                while base < to {
+                    for &(x0, x1) in &lw.windows[0].1 {
+                        let (a, b) = ((base + x0).max(from), (base + x1).min(to));
+                        if b > a {
+                            all.push((a, b));
+                        }
+                    }
+                    base += lw.lap_s;
+                }
+            }
+            for &(a, len) in &plain {
+                let iv = (f64::from(a), f64::from(a + len));
+                union.pending.push(iv);
+                all.push(iv);
+            }
+            union.merge(window, &laps, &mut Scratch::default());
+            let got = union.covered + union.cur.map_or(0.0, |(a, b)| b - a);
+            all.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let want = union_len(&all, window.0, window.1, &mut Vec::new());
+            proptest::prop_assert!((got - want).abs() < 1e-6, "{} vs {}", got, want);
+        }
+
         /// Merging sorted runs as they are read gives the union of them all
         /// sorted, interval for interval, whatever the number of runs.
         #[test]
