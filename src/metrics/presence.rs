@@ -329,11 +329,12 @@ impl Periodic<'_> {
         let u = x - self.zero;
         let n = floor(u / self.lap_s);
         let r = u - n * self.lap_s;
-        let part: f64 = self
+        // Arcs from `r` on add nothing (they are in order).
+        let part = self
             .arcs
             .iter()
-            .map(|&(a, b)| (r.min(b) - a).max(0.0))
-            .sum();
+            .take_while(|&&(a, _)| a < r)
+            .fold(0.0, |sum, &(a, b)| sum + (r.min(b) - a).max(0.0));
         n * self.per_lap + part
     }
 
@@ -344,11 +345,14 @@ impl Periodic<'_> {
         let r = u - floor(u / self.lap_s) * self.lap_s;
         let s = r + (b - a);
         if s <= self.lap_s && r >= 0.0 {
+            // Only the arcs that end after `r` and start before `s` add
+            // anything (they are in order).
             return self
                 .arcs
                 .iter()
-                .map(|&(x, y)| (s.min(y) - r.max(x)).max(0.0))
-                .sum();
+                .skip_while(|&&(_, y)| y <= r)
+                .take_while(|&&(x, _)| x < s)
+                .fold(0.0, |sum, &(x, y)| sum + (s.min(y) - r.max(x)).max(0.0));
         }
         (self.upto(b) - self.upto(a)).max(0.0)
     }
