@@ -801,9 +801,13 @@ fn drive(
         match crossing {
             // The cut `(0, 1)`: `s + 0 te` is `s` and `s + 1 te` is `s + te`.
             Crossing::Whole(h) => emit(h, s.max(lo), (s + te).min(hi)),
-            part => {
-                for (h, f0, f1) in part.cuts() {
-                    emit(h, (s + f0 * te).max(lo), (s + f1 * te).min(hi));
+            // As `Crossing::cuts`, read in place.
+            Crossing::Part(list) => {
+                for &(h, f0, f1) in list {
+                    emit(h & !PART, (s + f0 * te).max(lo), (s + f1 * te).min(hi));
+                    if h & PART != 0 {
+                        break;
+                    }
                 }
             }
         }
