@@ -6,8 +6,10 @@
 //! crossing an edge follows exactly from where the straight edge cuts the
 //! circle; a standing unit is present for as long as it stands within the
 //! radius. A unit driving its loop undisturbed ([`Observer::looping`]) is
-//! within the radius at the same offsets into every lap, found once per loop:
-//! the time it covers is counted lap by lap without listing the laps.
+//! within the radius at the same offsets into every lap, found once per loop;
+//! the units of one loop together make one circle of such offsets. At each
+//! hotspot one loop's circle is measured as it repeats, without listing its
+//! laps; the circles of other loops (of other laps) are listed lap by lap.
 //! Intervals of all units are merged per hotspot and measured within the
 //! window `[warmup_s, horizon_s)` as the run goes: every simulated day, each
 //! unit's intervals up to then are produced and measured, so memory does not
