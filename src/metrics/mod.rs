@@ -1964,6 +1964,22 @@ pub(crate) mod testkit {
     /// of the far station at node 4.
     pub const HOMES: [u32; 6] = [4, 4, 4, 4, 4, 4];
 
+    /// Unit 0 driving loop 0 undisturbed from 0 to `end`, with unrelated
+    /// events every 1000 s until 249,000: as the engine tells it, and the old
+    /// way (`(new, old)`).
+    pub fn long_stretch(net: &Network, loops: &[LoopPlan], end: f64) -> (Script, Script) {
+        let mut new = Script::new(false);
+        let mut old = Script::new(true);
+        for s in [&mut new, &mut old] {
+            s.looping(net, &loops[0], 0, 0, 0.0, 0.0, end, true);
+            // Unrelated events for the first half; then none until the end.
+            for k in 1..250 {
+                s.event(f64::from(k) * 1000.0, SimEvent::Home { unit: 1 });
+            }
+        }
+        (new, old)
+    }
+
     /// A run until `end`: unit 0 on loop 0 from waypoint 0, taken off it at
     /// 1234.5 to the far node and back to B; unit 1 on loop 0 half a lap
     /// on, undisturbed; unit 2 at the post C, away from 5000.25 to 7050.25;
@@ -2103,7 +2119,7 @@ mod tests {
         assert_eq!(percentile(&[], 0.5), None);
     }
 
-    use super::testkit::{city_run, loops, square, Script};
+    use super::testkit::{city_run, long_stretch, loops, square, Script};
     use crate::sim::units::Route;
 
     /// The recorder as it was: every pass kept, merged at the end.
@@ -2335,15 +2351,7 @@ mod tests {
         let loops = loops(&net);
         let end = 500_000.0;
         let window = (0.0, end);
-        let mut new = Script::new(false);
-        let mut old = Script::new(true);
-        for s in [&mut new, &mut old] {
-            s.looping(&net, &loops[0], 0, 0, 0.0, 0.0, end, true);
-            // Unrelated events for the first half; then none until the end.
-            for k in 1..250 {
-                s.event(f64::from(k) * 1000.0, SimEvent::Home { unit: 1 });
-            }
-        }
+        let (new, old) = long_stretch(&net, &loops, end);
         let mut rec = Recorder::new(0, 2, window, &loops, &REVISIT, 60.0);
         new.play(&mut rec);
         rec.finish(end);

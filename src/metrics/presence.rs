@@ -1287,7 +1287,7 @@ mod tests {
         }
     }
 
-    use crate::metrics::testkit::{city_run, loops, square, Script, HOMES};
+    use crate::metrics::testkit::{city_run, long_stretch, loops, square, Script, HOMES};
     use crate::sim::patrol::LoopPlan;
 
     /// Presence as it was measured: every interval kept, merged at the end.
@@ -1452,15 +1452,7 @@ mod tests {
         let loops = loops(&net);
         let end = 500_000.0;
         let window = (100.0, end);
-        let mut new = Script::new(false);
-        let mut old = Script::new(true);
-        for s in [&mut new, &mut old] {
-            s.looping(&net, &loops[0], 0, 0, 0.0, 0.0, end, true);
-            // Unrelated events for the first half; then none until the end.
-            for k in 1..250 {
-                s.event(f64::from(k) * 1000.0, SimEvent::Home { unit: 1 });
-            }
-        }
+        let (new, old) = long_stretch(&net, &loops, end);
         let mut p = Presence::new(&net, &HOTSPOTS, &HOMES, &loops, 50.0, window);
         new.play(&mut p);
         // A day's stretch of loop driving near each of A, B and C, and the
