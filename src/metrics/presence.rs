@@ -1174,15 +1174,15 @@ mod tests {
             plain in proptest::collection::vec((0u32..3000, 1u32..300), 0..10),
             (w0, w1) in (0u32..500, 1500u32..3500),
         ) {
-            // Lap `lap` with windows at `start` for `len` (merged, within the lap).
+            // Each loop's lap, and its windows from `s` % of the lap for
+            // `l` % more (within the lap, merged).
             let laps: Vec<LapWindows> = loops
                 .iter()
                 .map(|(lap, ws)| {
                     let lap = f64::from(*lap);
-                    let mut ws: Vec<(f64, f64)> = ws
-                        .iter()
-                        .map(|&(s, l)| (f64::from(s) / 100.0 * lap, f64::from(s + l).min(100.0) / 100.0 * lap))
-                        .collect();
+                    let share = |x: u32| f64::from(x.min(100)) / 100.0 * lap;
+                    let mut ws: Vec<(f64, f64)> =
+                        ws.iter().map(|&(s, l)| (share(s), share(s + l))).collect();
                     ws.sort_by(|a, b| a.0.total_cmp(&b.0));
                     let mut merged: Vec<(f64, f64)> = Vec::new();
                     for (x0, x1) in ws {
