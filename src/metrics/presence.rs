@@ -493,9 +493,8 @@ struct Scratch {
     /// For each pending interval, the latest end among it and those before.
     reach: Vec<f64>,
     arcs: Vec<(f64, f64)>,
-    circle: Vec<(f64, f64)>,
-    /// The circle of a loop other than the lead.
-    other: Vec<(f64, f64)>,
+    /// Each loop's circle in the windows of one merge.
+    circles: Circles,
     /// The pieces in the window by loop, `(patrol, piece)`.
     by_loop: Vec<(u32, u32)>,
     /// Where each sorted run of `extra` ends.
@@ -556,12 +555,12 @@ impl Union {
             by_from,
             reach,
             arcs,
-            circle,
-            other,
+            circles,
             by_loop,
             ends,
             heads,
         } = sc;
+        circles.reset();
         cuts.clear();
         for p in &mut self.pieces {
             (p.from, p.to) = clip(p.from, p.to);
@@ -627,32 +626,30 @@ impl Union {
             // are one circle of arcs. The lead loop's is measured as it
             // repeats; those of other loops (other laps) are listed lap by
             // lap, one sorted run per loop, with the plain intervals.
-            let lead = pieces[lead as usize];
-            let lap = loops[lead.patrol as usize].lap_s;
-            let zero = lead.zero + floor((a - lead.zero) / lap) * lap;
+            let lead = pieces[lead as usize].patrol;
             by_loop.clear();
             by_loop.extend(active.iter().map(|&i| (pieces[i as usize].patrol, i)));
             by_loop.sort_unstable();
             extra.clear();
             ends.clear();
-            circle.clear();
+            let mut lead_circle = 0;
             for group in by_loop.chunk_by(|x, y| x.0 == y.0) {
                 let lw = &loops[group[0].0 as usize];
-                if group[0].0 == lead.patrol {
-                    circle_of(group, pieces, lw, zero, arcs, circle);
+                let k = circles.of(group, pieces, lw, arcs);
+                if group[0].0 == lead {
+                    lead_circle = k;
                 } else {
-                    let first = pieces[group[0].1 as usize].zero;
-                    let at = first + floor((a - first) / lw.lap_s) * lw.lap_s;
-                    circle_of(group, pieces, lw, at, arcs, other);
-                    lap_windows(lw.lap_s, other, at, a, b, extra);
+                    let c = &circles.0[k];
+                    lap_windows(lw.lap_s, &c.arcs, c.zero, a, b, extra);
                     end_run(ends, extra.len());
                 }
             }
+            let c = &circles.0[lead_circle];
             let periodic = Periodic {
-                zero,
-                lap_s: lap,
-                per_lap: circle.iter().map(|&(x, y)| y - x).sum(),
-                arcs: circle,
+                zero: c.zero,
+                lap_s: loops[lead as usize].lap_s,
+                per_lap: c.per_lap,
+                arcs: &c.arcs,
             };
             // |P u Q| = |P| + |Q| - |P n Q|, Q the union of the rest.
             let q = if extra.is_empty() {
@@ -667,6 +664,77 @@ impl Union {
         }
         self.pending.clear();
         self.pieces.clear();
+    }
+}
+
+/// The circle of one loop's units in a window: their windows as offsets
+/// into the lap from `zero` (arcs within `[0, lap]`, merged, in order).
+#[derive(Default)]
+struct Circle {
+    /// The loop, or [`Circle::FREE`].
+    patrol: u32,
+    /// Its pieces (by index into `Union::pieces`), as the circle was made.
+    members: Vec<u32>,
+    zero: f64,
+    arcs: Vec<(f64, f64)>,
+    /// The arcs' total length.
+    per_lap: f64,
+}
+
+impl Circle {
+    /// Marks a circle not in use.
+    const FREE: u32 = u32::MAX;
+}
+
+/// The circles of the loops in the windows of one merge, made again only
+/// when a loop's units in the window change (windows change a piece or
+/// two at a time).
+#[derive(Default)]
+struct Circles(Vec<Circle>);
+
+impl Circles {
+    /// Forget every circle (a new merge: its pieces are other pieces).
+    fn reset(&mut self) {
+        for c in &mut self.0 {
+            c.patrol = Circle::FREE;
+        }
+    }
+
+    /// Where the circle of the units of one loop (`group`, `(patrol,
+    /// piece)`, by piece) is, made from `lw`'s windows if it is not at hand
+    /// (`arcs` is scratch).
+    fn of(
+        &mut self,
+        group: &[(u32, u32)],
+        pieces: &[Piece],
+        lw: &LapWindows,
+        arcs: &mut Vec<(f64, f64)>,
+    ) -> usize {
+        let patrol = group[0].0;
+        let k = match self.0.iter().position(|c| c.patrol == patrol) {
+            Some(k) => k,
+            None => {
+                let k = match self.0.iter().position(|c| c.patrol == Circle::FREE) {
+                    Some(k) => k,
+                    None => {
+                        self.0.push(Circle::default());
+                        self.0.len() - 1
+                    }
+                };
+                self.0[k].patrol = patrol;
+                self.0[k].members.clear();
+                k
+            }
+        };
+        let c = &mut self.0[k];
+        if !c.members.iter().copied().eq(group.iter().map(|x| x.1)) {
+            c.members.clear();
+            c.members.extend(group.iter().map(|x| x.1));
+            c.zero = pieces[group[0].1 as usize].zero;
+            circle_of(group, pieces, lw, c.zero, arcs, &mut c.arcs);
+            c.per_lap = c.arcs.iter().map(|&(x, y)| y - x).sum();
+        }
+        k
     }
 }
 
@@ -1220,7 +1288,15 @@ mod tests {
                 union.pending.push(iv);
                 all.push(iv);
             }
-            union.merge(window, &laps, &mut Scratch::default());
+            // A merge before, of the same pieces a little later in their
+            // laps, leaves nothing behind in the scratch that this one reads.
+            let mut scratch = Scratch::default();
+            let mut before = Union {
+                pieces: union.pieces.iter().map(|&p| Piece { zero: p.zero + 7.0, ..p }).collect(),
+                ..Union::default()
+            };
+            before.merge(window, &laps, &mut scratch);
+            union.merge(window, &laps, &mut scratch);
             let got = union.covered + union.cur.map_or(0.0, |(a, b)| b - a);
             all.sort_by(|a, b| a.0.total_cmp(&b.0));
             let want = union_len(&all, window.0, window.1, &mut Vec::new());
