@@ -99,21 +99,21 @@ enum Crossing<'a> {
 }
 
 impl Crossing<'_> {
-    /// The cuts, `(hotspot, f0, f1)`, in order.
+    /// Call `f(hotspot, f0, f1)` for each cut, in order (read in place: a
+    /// drive does this for every edge near a hotspot).
     #[inline]
-    fn cuts(&self) -> impl Iterator<Item = (u32, f64, f64)> + '_ {
-        let (whole, part) = match *self {
-            Crossing::Whole(h) => (Some((h, 0.0, 1.0)), &[][..]),
-            Crossing::Part(list) => (None, list),
-        };
-        let mut more = !part.is_empty();
-        let part = part.iter().map_while(move |&(h, f0, f1)| {
-            more.then(|| {
-                more = h & PART == 0;
-                (h & !PART, f0, f1)
-            })
-        });
-        whole.into_iter().chain(part)
+    fn for_each_cut(&self, mut f: impl FnMut(u32, f64, f64)) {
+        match *self {
+            Crossing::Whole(h) => f(h, 0.0, 1.0),
+            Crossing::Part(list) => {
+                for &(h, f0, f1) in list {
+                    f(h & !PART, f0, f1);
+                    if h & PART != 0 {
+                        break;
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -868,19 +868,8 @@ fn drive(
         if te <= 0.0 || hi <= lo {
             continue;
         }
-        match crossing {
-            // The cut `(0, 1)`: `s + 0 te` is `s` and `s + 1 te` is `s + te`.
-            Crossing::Whole(h) => emit(h, s.max(lo), (s + te).min(hi)),
-            // As `Crossing::cuts`, read in place.
-            Crossing::Part(list) => {
-                for &(h, f0, f1) in list {
-                    emit(h & !PART, (s + f0 * te).max(lo), (s + f1 * te).min(hi));
-                    if h & PART != 0 {
-                        break;
-                    }
-                }
-            }
-        }
+        // (A whole edge's cut `(0, 1)` gives `s` and `s + te` exactly.)
+        crossing.for_each_cut(|h, f0, f1| emit(h, (s + f0 * te).max(lo), (s + f1 * te).min(hi)));
     }
 }
 
@@ -962,9 +951,7 @@ impl PresenceMap {
                     let Some(crossing) = edges.of(e) else {
                         continue;
                     };
-                    for (h, f0, f1) in crossing.cuts() {
-                        windows.push((h, s + f0 * te, s + f1 * te));
-                    }
+                    crossing.for_each_cut(|h, f0, f1| windows.push((h, s + f0 * te, s + f1 * te)));
                 }
                 // One window per visit: merge the overlapping and touching.
                 windows.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
