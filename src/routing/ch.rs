@@ -1385,28 +1385,65 @@ impl ChQuery {
 
     /// As [`ChQuery::meet`] from a node whose forward space was frozen by
     /// [`frozen_space`] (`ranks[i]` at `weights[i]`, ascending): the same
-    /// weight, by a scan of the list against the target space, no search.
-    /// Leaves no path for [`ChQuery::meet_path`].
+    /// weight, by a scan of the list against the target space, no search;
+    /// with it, the entry where the two meet, for
+    /// [`ChQuery::meet_frozen_path`].
     pub fn meet_frozen(
         &mut self,
         ranks: &[u32],
         weights: &[Weight],
         bound: Weight,
-    ) -> Option<Weight> {
+    ) -> Option<(Weight, u32)> {
         self.last_meet = None;
         self.settled = 0;
         if self.target == NONE {
             return None;
         }
-        let mut best = Weight::MAX;
-        for (&v, &d) in ranks.iter().zip(weights) {
+        // The first lightest meeting in the list's order, as a search
+        // finds it in the order it settles.
+        let (mut best, mut meet) = (Weight::MAX, 0);
+        for (k, (&v, &d)) in ranks.iter().zip(weights).enumerate() {
             if d >= best.min(bound) {
                 break;
             }
             self.settled += 1;
-            best = best.min(d.saturating_add(self.in_space[v as usize]));
+            let c = d.saturating_add(self.in_space[v as usize]);
+            if c < best {
+                (best, meet) = (c, k as u32);
+            }
         }
-        (best < bound).then_some(best)
+        (best < bound).then_some((best, meet))
+    }
+
+    /// The path (network edges in driving order, into `out`, cleared
+    /// first) of a [`ChQuery::meet_frozen`] that met the current target
+    /// space at entry `meet` of the frozen space with `ranks` and `ups`
+    /// ([`Frozen`]): the one [`ChQuery::meet`] and [`ChQuery::meet_path`]
+    /// give from the same node, without a search.
+    pub fn meet_frozen_path(
+        &mut self,
+        ch: &Ch,
+        ranks: &[u32],
+        ups: &[(u32, u32)],
+        meet: u32,
+        out: &mut Vec<EdgeId>,
+    ) {
+        out.clear();
+        let chain = &mut self.chain;
+        chain.clear();
+        let mut k = meet as usize;
+        while ups[k] != FROZEN_ROOT {
+            chain.push(ups[k].1);
+            k = ups[k].0 as usize;
+        }
+        for &i in chain.iter().rev() {
+            unpack(ch, true, i, &mut self.stack, out);
+        }
+        chain.clear();
+        self.t.chain(ch, false, ranks[meet as usize], chain);
+        for &i in chain.iter() {
+            unpack(ch, false, i, &mut self.stack, out);
+        }
     }
 
     /// The path (network edges in driving order) of the last successful
@@ -1509,17 +1546,73 @@ pub fn upward_space(ch: &Ch, s: NodeId, dir: Direction) -> Vec<(u32, Weight)> {
     out
 }
 
+/// One entry of a frozen forward space ([`frozen_space`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Frozen {
+    /// The node's rank.
+    pub rank: u32,
+    /// `d(s -> node)`.
+    pub w: Weight,
+    /// The entry the node is reached from on its shortest path from `s`
+    /// ([`FROZEN_ROOT`] at `s`), and the arc of the forward arcs taken: the
+    /// path up to the node, for [`ChQuery::meet_frozen_path`].
+    pub up: (u32, u32),
+}
+
+/// The `up` of the root of a frozen space.
+pub const FROZEN_ROOT: (u32, u32) = (NONE, NONE);
+
 /// The forward upward search space of `s` as [`ChQuery::meet_frozen`]
-/// reads it: `(rank, weight)` in ascending weight (ties by rank), stalled
-/// nodes left out. Kept for a node that is met often (a loop's), it turns
-/// each meeting into a scan of a short list.
-pub fn frozen_space(ch: &Ch, s: NodeId) -> Vec<(u32, Weight)> {
-    let mut space: Vec<(u32, Weight)> = upward_space(ch, s, Direction::Forward)
-        .into_iter()
-        .map(|(v, d)| (ch.rank[v as usize], d))
+/// reads it: in ascending weight (ties by rank), stalled nodes left out,
+/// each with the way back to `s` that the search from `s` finds. Kept for a
+/// node that is met often (a loop's), it turns each meeting into a scan of
+/// a short list, and the path of a meeting into a walk up the list.
+pub fn frozen_space(ch: &Ch, s: NodeId) -> Vec<Frozen> {
+    // As `upward_space`, keeping where each label came from (the first
+    // relaxation that gives its final weight, as a search's label does).
+    let rs = ch.rank[s.idx()];
+    let mut label: HashMap<u32, (Weight, (u32, u32))> = HashMap::new();
+    let mut heap = BinaryHeap::new();
+    label.insert(rs, (0, FROZEN_ROOT));
+    heap.push(Reverse((0, rs)));
+    let mut out = Vec::new();
+    'settle: while let Some(Reverse((d, v))) = heap.pop() {
+        let (dv, up) = label[&v];
+        if d > dv {
+            continue;
+        }
+        for i in ch.bwd.range(v) {
+            let a = ch.bwd.arc[i];
+            if label
+                .get(&a.head)
+                .is_some_and(|&(du, _)| du.saturating_add(a.w) < d)
+            {
+                continue 'settle;
+            }
+        }
+        out.push(Frozen { rank: v, w: d, up });
+        for i in ch.fwd.range(v) {
+            let (y, nd) = (ch.fwd.arc[i].head, d.saturating_add(ch.fwd.arc[i].w));
+            let e = label.entry(y).or_insert((Weight::MAX, FROZEN_ROOT));
+            if nd < e.0 {
+                *e = (nd, (v, i as u32));
+                heap.push(Reverse((nd, y)));
+            }
+        }
+    }
+    out.sort_unstable_by_key(|f| (f.w, f.rank));
+    // Parents by rank, then by place in the list.
+    let place: HashMap<u32, u32> = out
+        .iter()
+        .enumerate()
+        .map(|(k, f)| (f.rank, k as u32))
         .collect();
-    space.sort_unstable_by_key(|&(r, d)| (d, r));
-    space
+    for f in &mut out {
+        if f.up != FROZEN_ROOT {
+            f.up.0 = place[&f.up.0];
+        }
+    }
+    out
 }
 
 /// `d(a -> b)` from `a`'s forward and `b`'s backward upward spaces (both
@@ -1624,11 +1717,18 @@ mod tests {
                 q.meet_path(ch, &mut path);
                 assert_eq!(path, walk(net, pred, t), "meet {s} -> {t}");
                 let frozen = frozen_space(ch, NodeId(s));
-                assert!(frozen.windows(2).all(|p| p[0].1 <= p[1].1));
-                let (ranks, weights): (Vec<u32>, Vec<Weight>) = frozen.into_iter().unzip();
+                assert!(frozen
+                    .windows(2)
+                    .all(|p| (p[0].w, p[0].rank) < (p[1].w, p[1].rank)));
+                let ranks: Vec<u32> = frozen.iter().map(|f| f.rank).collect();
+                let weights: Vec<Weight> = frozen.iter().map(|f| f.w).collect();
+                let ups: Vec<(u32, u32)> = frozen.iter().map(|f| f.up).collect();
                 let d = dist[t as usize];
-                assert_eq!(q.meet_frozen(&ranks, &weights, Weight::MAX), Some(d));
-                assert_eq!(q.meet_frozen(&ranks, &weights, d + 1), Some(d));
+                let (w, meet) = q.meet_frozen(&ranks, &weights, Weight::MAX).unwrap();
+                assert_eq!(w, d);
+                q.meet_frozen_path(ch, &ranks, &ups, meet, &mut path);
+                assert_eq!(path, walk(net, pred, t), "frozen path {s} -> {t}");
+                assert_eq!(q.meet_frozen(&ranks, &weights, d + 1).map(|m| m.0), Some(d));
                 assert_eq!(
                     q.meet_frozen(&ranks, &weights, d),
                     None,

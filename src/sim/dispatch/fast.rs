@@ -31,7 +31,7 @@
 
 use super::{first_taking, Cost, Fixed, View};
 use crate::network::{weight_ms, weight_s, EdgeId, Network, NodeId, Weight, TIE_BITS};
-use crate::routing::ch::{frozen_space, upward_space, Ch, ChQuery, FixedTarget};
+use crate::routing::ch::{frozen_space, upward_space, Ch, ChQuery, FixedTarget, Frozen};
 use crate::routing::{Direction, Step, WeightSearch};
 use crate::sim::patrol::LoopPlan;
 use crate::sim::units::UnitState;
@@ -79,6 +79,9 @@ pub struct FastIndex {
     space_first: Vec<u32>,
     space_rank: Vec<u32>,
     space_w: Vec<Weight>,
+    /// Beside them, each entry's way back ([`Frozen::up`]), for the path of
+    /// a loop unit that wins.
+    space_up: Vec<(u32, u32)>,
 }
 
 /// The head of a lap edge, for the units of the loop driving it: its node,
@@ -93,8 +96,8 @@ struct Stop {
 /// No frozen space: the unit is met by a search.
 const NO_SPACE: u32 = u32::MAX;
 
-/// Most entries of frozen spaces of loops' stops kept (12 bytes each: at
-/// most 6 MiB); beyond it, loop units are met by searches. Porto's loops
+/// Most entries of frozen spaces of loops' stops kept (20 bytes each: at
+/// most 10 MiB); beyond it, loop units are met by searches. Porto's loops
 /// need 0.4M; the synthetic 276k-node city's 0.8M would take memory it
 /// has not got to spare.
 pub const FROZEN_MAX_ENTRIES: usize = 1 << 19;
@@ -616,19 +619,21 @@ impl FastIndex {
         heads.dedup();
         // A few hundred at a time, given up once they are too many.
         let mut space_first = vec![0u32];
-        let (mut space_rank, mut space_w) = (Vec::new(), Vec::new());
+        let (mut space_rank, mut space_w, mut space_up) = (Vec::new(), Vec::new(), Vec::new());
         for chunk in heads.chunks(512) {
-            let spaces: Vec<Vec<(u32, Weight)>> = chunk
+            let spaces: Vec<Vec<Frozen>> = chunk
                 .par_iter()
                 .map(|&h| frozen_space(&ch, NodeId(h)))
                 .collect();
             for f in &spaces {
-                space_rank.extend(f.iter().map(|x| x.0));
-                space_w.extend(f.iter().map(|x| x.1));
+                space_rank.extend(f.iter().map(|x| x.rank));
+                space_w.extend(f.iter().map(|x| x.w));
+                space_up.extend(f.iter().map(|x| x.up));
                 space_first.push(space_rank.len() as u32);
             }
             if space_rank.len() > FROZEN_MAX_ENTRIES {
-                (space_first, space_rank, space_w) = (Vec::new(), Vec::new(), Vec::new());
+                (space_first, space_rank, space_w, space_up) =
+                    (Vec::new(), Vec::new(), Vec::new(), Vec::new());
                 break;
             }
         }
@@ -657,6 +662,7 @@ impl FastIndex {
             space_first,
             space_rank,
             space_w,
+            space_up,
             homes,
             waypoints,
             ch,
@@ -763,6 +769,9 @@ pub(super) struct Fast<'a> {
     space: bool,
     /// The table source of the last winner, when it came from the table.
     won_fixed: Option<usize>,
+    /// The frozen space the last winner was met with, when it was, and
+    /// the entry where it met the target space.
+    won_frozen: Option<(u32, u32)>,
     loop_lb: Vec<Weight>,
     loop_gen: Vec<u32>,
     gen: u32,
@@ -789,6 +798,7 @@ impl<'a> Fast<'a> {
             target: NodeId(0),
             space: false,
             won_fixed: None,
+            won_frozen: None,
             loop_lb: vec![0; ix.loops],
             loop_gen: vec![0; ix.loops],
             gen: 0,
@@ -853,7 +863,7 @@ impl<'a> Fast<'a> {
                     let c = Cost::new(0.0, w, u);
                     if c.beats(best) {
                         *best = Some(c);
-                        self.won_fixed = None;
+                        (self.won_fixed, self.won_frozen) = (None, None);
                     }
                 }
             }
@@ -877,7 +887,7 @@ impl<'a> Fast<'a> {
         self.touched.clear();
         self.target = target;
         self.space = false;
-        self.won_fixed = None;
+        (self.won_fixed, self.won_frozen) = (None, None);
         let mut best: Option<Cost> = None;
         let mut settled = 0;
         match &ix.table {
@@ -894,7 +904,7 @@ impl<'a> Fast<'a> {
                         let c = Cost::new(0.0, w, u);
                         if c.beats(&best) {
                             best = Some(c);
-                            self.won_fixed = Some(j);
+                            (self.won_fixed, self.won_frozen) = (Some(j), None);
                         }
                     }
                 }
@@ -1032,7 +1042,8 @@ impl<'a> Fast<'a> {
 
     /// The exact cost of candidate `c`; keeps it if it wins.
     fn exact(&mut self, c: Cand, best: &mut Option<Cost>) -> usize {
-        let (ix, b) = (self.ix, bound(best, c.rem_s));
+        let (ix, b, c_space) = (self.ix, bound(best, c.rem_s), c.space);
+        let mut meet = None;
         let d = if c.space == NO_SPACE {
             self.q.meet(&ix.ch, c.x, b)
         } else {
@@ -1040,14 +1051,18 @@ impl<'a> Fast<'a> {
                 ix.space_first[c.space as usize] as usize,
                 ix.space_first[c.space as usize + 1] as usize,
             );
-            self.q
-                .meet_frozen(&ix.space_rank[i..j], &ix.space_w[i..j], b)
+            let m = self
+                .q
+                .meet_frozen(&ix.space_rank[i..j], &ix.space_w[i..j], b);
+            meet = m.map(|m| m.1);
+            m.map(|m| m.0)
         };
         if let Some(d) = d {
             let c = Cost::new(c.rem_s, d, c.unit);
             if c.beats(best) {
                 *best = Some(c);
                 self.won_fixed = None;
+                self.won_frozen = meet.map(|m| (c_space, m));
             }
         }
         self.q.last_settled()
@@ -1062,8 +1077,21 @@ impl<'a> Fast<'a> {
         w: Weight,
         out: &mut Vec<EdgeId>,
     ) {
-        if let (Some(j), Some(tab)) = (self.won_fixed, &self.ix.table) {
+        let ix = self.ix;
+        if let (Some(j), Some(tab)) = (self.won_fixed, &ix.table) {
             tab.walk(net, j, self.target, out);
+            return;
+        }
+        // A loop unit met with its stop's frozen space: the meeting's path
+        // is at hand, up the list and down the target space.
+        if let Some((k, meet)) = self.won_frozen {
+            let (i, j) = (
+                ix.space_first[k as usize] as usize,
+                ix.space_first[k as usize + 1] as usize,
+            );
+            let (ranks, ups) = (&ix.space_rank[i..j], &ix.space_up[i..j]);
+            debug_assert_eq!(ranks[0], ix.ch.rank_of(from), "a frozen space's root");
+            self.q.meet_frozen_path(&ix.ch, ranks, ups, meet, out);
             return;
         }
         // The winner came from the target space: it is there already, and
