@@ -7,7 +7,8 @@
 //!   `<city>` is the synthetic river city of the file (276k nodes), and
 //!   Porto (`../shared/data/osm/porto_portugal.osm.pbf`, 55k graph nodes)
 //!   with the same numbers of stations, places, units and calls when the
-//!   extract is present.
+//!   extract is present. The cities go one at a time (loaded, measured,
+//!   dropped), so the peak memory printed for each is its own.
 //! * `nearest_unit/500_random_<router>/<city>`: the nearest-available-unit
 //!   query alone, 500 idle units at random nodes, a random call node each
 //!   time, with the plain Dijkstra router and with the fast one (`ch`; 500
@@ -222,19 +223,6 @@ fn synthetic_scenario() -> Scenario {
     scn
 }
 
-/// Porto (when present) and the synthetic city, with as many patrol units
-/// on Porto's loops as the synthetic city has on its own.
-fn cities() -> Vec<(&'static str, Scenario)> {
-    let synthetic = synthetic_scenario();
-    let patrol_units = synthetic.patrols.iter().map(|p| p.units).sum();
-    let mut v = Vec::new();
-    if let Some(p) = porto_scenario(patrol_units) {
-        v.push(("porto", p));
-    }
-    v.push(("synthetic_276k", synthetic));
-    v
-}
-
 fn describe(name: &str, scn: &Scenario) {
     let patrol: u32 = scn.patrols.iter().map(|p| p.units).sum();
     eprintln!(
@@ -249,30 +237,28 @@ fn describe(name: &str, scn: &Scenario) {
     );
 }
 
-fn year(c: &mut Criterion, cities: &[(&str, Scenario)]) {
+fn year(c: &mut Criterion, name: &str, scn: &Scenario) {
     let mut group = c.benchmark_group("megacity_year");
     group.sample_size(10);
     group.sampling_mode(SamplingMode::Flat);
     group.measurement_time(Duration::from_secs(60));
-    for (name, scn) in cities {
-        let t = Instant::now();
-        let prep = sim::Prepared::new(scn);
-        eprintln!("{name}: prepared in {:.2} s", t.elapsed().as_secs_f64());
-        let (t, cpu) = (Instant::now(), thread_cpu_s());
-        let calls = sim::run(scn, &prep, 0).unwrap().calls.len() as u64;
-        let cpu = thread_cpu_s().zip(cpu).map_or(f64::NAN, |(b, a)| b - a);
-        eprintln!(
-            "{name}: one run of {calls} calls in {:.2} s ({cpu:.2} s CPU: {:.1} µs per call); \
-             peak memory so far {:.0} MB",
-            t.elapsed().as_secs_f64(),
-            cpu / calls as f64 * 1e6,
-            peak_rss_mb().unwrap_or(f64::NAN)
-        );
-        group.throughput(Throughput::Elements(calls));
-        group.bench_function(*name, |b| {
-            b.iter(|| black_box(sim::run(scn, &prep, 0).unwrap().summary.target.compliance))
-        });
-    }
+    let t = Instant::now();
+    let prep = sim::Prepared::new(scn);
+    eprintln!("{name}: prepared in {:.2} s", t.elapsed().as_secs_f64());
+    let (t, cpu) = (Instant::now(), thread_cpu_s());
+    let calls = sim::run(scn, &prep, 0).unwrap().calls.len() as u64;
+    let cpu = thread_cpu_s().zip(cpu).map_or(f64::NAN, |(b, a)| b - a);
+    eprintln!(
+        "{name}: one run of {calls} calls in {:.2} s ({cpu:.2} s CPU: {:.1} µs per call); \
+         peak memory so far {:.0} MB",
+        t.elapsed().as_secs_f64(),
+        cpu / calls as f64 * 1e6,
+        peak_rss_mb().unwrap_or(f64::NAN)
+    );
+    group.throughput(Throughput::Elements(calls));
+    group.bench_function(name, |b| {
+        b.iter(|| black_box(sim::run(scn, &prep, 0).unwrap().summary.target.compliance))
+    });
     group.finish();
 }
 
@@ -296,70 +282,76 @@ fn home_units(scn: &Scenario) -> Vec<Unit> {
         .collect()
 }
 
-fn nearest(c: &mut Criterion, cities: &[(&str, Scenario)]) {
+fn nearest(c: &mut Criterion, name: &str, scn: &Scenario) {
     let mut group = c.benchmark_group("nearest_unit");
-    for (name, scn) in cities {
-        let net = &*scn.net;
-        let ch = Ch::load_or_build(net, scn.ch_cache.as_deref());
-        let (random, targets) = query_setup(net);
-        let random_homes = random.iter().map(|u| u.home).collect();
-        let station_nodes = scn.stations.iter().map(|s| s.node).collect();
-        for (what, units, homes) in [
-            ("500_random", random, random_homes),
-            ("scenario_at_stations", home_units(scn), station_nodes),
-        ] {
-            let homes: Vec<NodeId> = homes;
-            let avail = Avail::of(&units, homes.len(), 0);
-            let view = View {
-                net,
-                loops: &[],
-                units: &units,
-                avail: &avail,
+    let net = &*scn.net;
+    let ch = Ch::load_or_build(net, scn.ch_cache.as_deref());
+    let (random, targets) = query_setup(net);
+    let random_homes = random.iter().map(|u| u.home).collect();
+    let station_nodes = scn.stations.iter().map(|s| s.node).collect();
+    for (what, units, homes) in [
+        ("500_random", random, random_homes),
+        ("scenario_at_stations", home_units(scn), station_nodes),
+    ] {
+        let homes: Vec<NodeId> = homes;
+        let avail = Avail::of(&units, homes.len(), 0);
+        let view = View {
+            net,
+            loops: &[],
+            units: &units,
+            avail: &avail,
+        };
+        let index = FastIndex::new(net, ch.clone(), &homes, &[]);
+        eprintln!(
+            "{what}/{name}: {} of {} sources in the table of exact times",
+            index.table_sources(),
+            homes.len()
+        );
+        for kind in [RouterKind::Dijkstra, RouterKind::Ch] {
+            let mut router = match kind {
+                RouterKind::Ch => Router::fast(&index),
+                RouterKind::Dijkstra => Router::plain(net.node_count()),
             };
-            let index = FastIndex::new(net, ch.clone(), &homes, &[]);
-            eprintln!(
-                "{what}/{name}: {} of {} sources in the table of exact times",
-                index.table_sources(),
-                homes.len()
-            );
-            for kind in [RouterKind::Dijkstra, RouterKind::Ch] {
-                let mut router = match kind {
-                    RouterKind::Ch => Router::fast(&index),
-                    RouterKind::Dijkstra => Router::plain(net.node_count()),
-                };
-                let mut settled = 0;
-                let cpu = thread_cpu_s();
-                for &t in &targets {
-                    router.nearest(view, 0.0, t, 1).unwrap();
-                    settled += router.last_settled();
-                }
-                let id = format!("{what}_{kind:?}/{name}").to_lowercase();
-                eprintln!(
-                    "{id}: {:.0} nodes settled, {:.1} µs CPU per query on average",
-                    settled as f64 / targets.len() as f64,
-                    thread_cpu_s().zip(cpu).map_or(f64::NAN, |(b, a)| b - a) * 1e6
-                        / targets.len() as f64
-                );
-                let mut i = 0;
-                group.bench_function(id, |b| {
-                    b.iter(|| {
-                        i = (i + 1) % targets.len();
-                        black_box(router.nearest(view, 0.0, targets[i], 1))
-                    })
-                });
+            let mut settled = 0;
+            let cpu = thread_cpu_s();
+            for &t in &targets {
+                router.nearest(view, 0.0, t, 1).unwrap();
+                settled += router.last_settled();
             }
+            let id = format!("{what}_{kind:?}/{name}").to_lowercase();
+            eprintln!(
+                "{id}: {:.0} nodes settled, {:.1} µs CPU per query on average",
+                settled as f64 / targets.len() as f64,
+                thread_cpu_s().zip(cpu).map_or(f64::NAN, |(b, a)| b - a) * 1e6
+                    / targets.len() as f64
+            );
+            let mut i = 0;
+            group.bench_function(id, |b| {
+                b.iter(|| {
+                    i = (i + 1) % targets.len();
+                    black_box(router.nearest(view, 0.0, targets[i], 1))
+                })
+            });
         }
     }
     group.finish();
 }
 
+/// Porto (when present), then the synthetic city, one at a time: each
+/// city's figures, peak memory included, are its own. Porto gets as many
+/// patrol units on its loops as the synthetic city has on its own.
 fn megacity(c: &mut Criterion) {
-    let cities = cities();
-    for (name, scn) in &cities {
-        describe(name, scn);
+    let patrol_units = synthetic_scenario().patrols.iter().map(|p| p.units).sum();
+    if let Some(porto) = porto_scenario(patrol_units) {
+        city(c, "porto", &porto);
     }
-    nearest(c, &cities);
-    year(c, &cities);
+    city(c, "synthetic_276k", &synthetic_scenario());
+}
+
+fn city(c: &mut Criterion, name: &str, scn: &Scenario) {
+    describe(name, scn);
+    nearest(c, name, scn);
+    year(c, name, scn);
 }
 
 criterion_group!(benches, megacity);
