@@ -55,24 +55,22 @@ pub fn prefer_huge<T>(v: &[T]) {
     let _ = v;
 }
 
-/// The advice of [`prefer_huge`] for the `bytes` from `start`, mapped.
+/// The advice of [`prefer_huge`] for the `bytes` mapped from `start`.
 #[cfg(target_os = "linux")]
 fn advise(start: usize, bytes: usize) {
-    {
-        let (a, b) = (start.next_multiple_of(HUGE), (start + bytes) / HUGE * HUGE);
-        if b <= a {
-            return;
-        }
-        /// `MADV_COLLAPSE` (not in every libc binding).
-        const MADV_COLLAPSE: libc::c_int = 25;
-        // SAFETY: `[a, b)` lies within `v`'s allocation, which stays
-        // mapped; both calls are advice about that memory and keep its
-        // contents (a refusal returns an error, which is ignored).
-        unsafe {
-            let p = a as *mut libc::c_void;
-            libc::madvise(p, b - a, libc::MADV_HUGEPAGE);
-            libc::madvise(p, b - a, MADV_COLLAPSE);
-        }
+    let (a, b) = (start.next_multiple_of(HUGE), (start + bytes) / HUGE * HUGE);
+    if b <= a {
+        return;
+    }
+    /// `MADV_COLLAPSE` (not in every libc binding).
+    const MADV_COLLAPSE: libc::c_int = 25;
+    // SAFETY: both calls are advice about `[a, b)`, within memory the
+    // caller has mapped, and keep its contents; the kernel checks the
+    // range (a refusal returns an error, which is ignored).
+    unsafe {
+        let p = a as *mut libc::c_void;
+        libc::madvise(p, b - a, libc::MADV_HUGEPAGE);
+        libc::madvise(p, b - a, MADV_COLLAPSE);
     }
 }
 

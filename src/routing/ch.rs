@@ -1509,40 +1509,53 @@ impl ChQuery {
 /// space and the second's backward space. Allocates only what the space
 /// needs.
 pub fn upward_space(ch: &Ch, s: NodeId, dir: Direction) -> Vec<(u32, Weight)> {
+    let mut out: Vec<(u32, Weight)> = settled_space(ch, s, dir)
+        .into_iter()
+        .map(|f| (ch.order[f.rank as usize], f.w))
+        .collect();
+    out.sort_unstable();
+    out
+}
+
+/// The nodes an upward search from `s` settles without stalling, in the
+/// order it settles them, each with the rank it was reached from and the
+/// arc taken (the first relaxation that gives its final weight, as a
+/// search's label keeps). Allocates only what the space needs.
+fn settled_space(ch: &Ch, s: NodeId, dir: Direction) -> Vec<Frozen> {
     let (arcs, stall) = match dir {
         Direction::Forward => (&ch.fwd, &ch.bwd),
         Direction::Backward => (&ch.bwd, &ch.fwd),
     };
     let rs = ch.rank[s.idx()];
-    let mut dist: HashMap<u32, Weight> = HashMap::new();
+    let mut label: HashMap<u32, (Weight, (u32, u32))> = HashMap::new();
     let mut heap = BinaryHeap::new();
-    dist.insert(rs, 0);
+    label.insert(rs, (0, FROZEN_ROOT));
     heap.push(Reverse((0, rs)));
     let mut out = Vec::new();
     'settle: while let Some(Reverse((d, v))) = heap.pop() {
-        if dist.get(&v).is_some_and(|&x| d > x) {
+        let (dv, up) = label[&v];
+        if d > dv {
             continue;
         }
         for i in stall.range(v) {
             let a = stall.arc[i];
-            if dist
+            if label
                 .get(&a.head)
-                .is_some_and(|&du| du.saturating_add(a.w) < d)
+                .is_some_and(|&(du, _)| du.saturating_add(a.w) < d)
             {
                 continue 'settle;
             }
         }
-        out.push((ch.order[v as usize], d));
+        out.push(Frozen { rank: v, w: d, up });
         for i in arcs.range(v) {
             let (y, nd) = (arcs.arc[i].head, d.saturating_add(arcs.arc[i].w));
-            let e = dist.entry(y).or_insert(Weight::MAX);
-            if nd < *e {
-                *e = nd;
+            let e = label.entry(y).or_insert((Weight::MAX, FROZEN_ROOT));
+            if nd < e.0 {
+                *e = (nd, (v, i as u32));
                 heap.push(Reverse((nd, y)));
             }
         }
     }
-    out.sort_unstable();
     out
 }
 
@@ -1568,38 +1581,7 @@ pub const FROZEN_ROOT: (u32, u32) = (NONE, NONE);
 /// node that is met often (a loop's), it turns each meeting into a scan of
 /// a short list, and the path of a meeting into a walk up the list.
 pub fn frozen_space(ch: &Ch, s: NodeId) -> Vec<Frozen> {
-    // As `upward_space`, keeping where each label came from (the first
-    // relaxation that gives its final weight, as a search's label does).
-    let rs = ch.rank[s.idx()];
-    let mut label: HashMap<u32, (Weight, (u32, u32))> = HashMap::new();
-    let mut heap = BinaryHeap::new();
-    label.insert(rs, (0, FROZEN_ROOT));
-    heap.push(Reverse((0, rs)));
-    let mut out = Vec::new();
-    'settle: while let Some(Reverse((d, v))) = heap.pop() {
-        let (dv, up) = label[&v];
-        if d > dv {
-            continue;
-        }
-        for i in ch.bwd.range(v) {
-            let a = ch.bwd.arc[i];
-            if label
-                .get(&a.head)
-                .is_some_and(|&(du, _)| du.saturating_add(a.w) < d)
-            {
-                continue 'settle;
-            }
-        }
-        out.push(Frozen { rank: v, w: d, up });
-        for i in ch.fwd.range(v) {
-            let (y, nd) = (ch.fwd.arc[i].head, d.saturating_add(ch.fwd.arc[i].w));
-            let e = label.entry(y).or_insert((Weight::MAX, FROZEN_ROOT));
-            if nd < e.0 {
-                *e = (nd, (v, i as u32));
-                heap.push(Reverse((nd, y)));
-            }
-        }
-    }
+    let mut out = settled_space(ch, s, Direction::Forward);
     out.sort_unstable_by_key(|f| (f.w, f.rank));
     // Parents by rank, then by place in the list.
     let place: HashMap<u32, u32> = out

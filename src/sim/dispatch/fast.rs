@@ -1042,10 +1042,10 @@ impl<'a> Fast<'a> {
 
     /// The exact cost of candidate `c`; keeps it if it wins.
     fn exact(&mut self, c: Cand, best: &mut Option<Cost>) -> usize {
-        let (ix, b, c_space) = (self.ix, bound(best, c.rem_s), c.space);
-        let mut meet = None;
-        let d = if c.space == NO_SPACE {
-            self.q.meet(&ix.ch, c.x, b)
+        let (ix, b) = (self.ix, bound(best, c.rem_s));
+        // The weight, and where a frozen space met the call's.
+        let (d, meet) = if c.space == NO_SPACE {
+            (self.q.meet(&ix.ch, c.x, b), None)
         } else {
             let (i, j) = (
                 ix.space_first[c.space as usize] as usize,
@@ -1054,15 +1054,13 @@ impl<'a> Fast<'a> {
             let m = self
                 .q
                 .meet_frozen(&ix.space_rank[i..j], &ix.space_w[i..j], b);
-            meet = m.map(|m| m.1);
-            m.map(|m| m.0)
+            (m.map(|m| m.0), m.map(|m| (c.space, m.1)))
         };
         if let Some(d) = d {
-            let c = Cost::new(c.rem_s, d, c.unit);
-            if c.beats(best) {
-                *best = Some(c);
-                self.won_fixed = None;
-                self.won_frozen = meet.map(|m| (c_space, m));
+            let cost = Cost::new(c.rem_s, d, c.unit);
+            if cost.beats(best) {
+                *best = Some(cost);
+                (self.won_fixed, self.won_frozen) = (None, meet);
             }
         }
         self.q.last_settled()
