@@ -155,6 +155,20 @@ fn check_ch(net: &Network, ch: &Ch, sources: &[NodeId], targets: &[NodeId]) -> R
         if space.windows(2).any(|w| w[0].1 > w[1].1) || space.first() != Some(&(t.0, 0)) {
             return Err(format!("target space of {t:?} is not in settle order"));
         }
+        // Every node of the upward space, at its weight there or lighter (the
+        // space's search does not stall, so it may find better paths to a
+        // node than a search that does).
+        let mut sorted = space.clone();
+        sorted.sort_unstable();
+        let in_space = |&(v, w): &(u32, Weight)| {
+            let k = sorted.partition_point(|x| x.0 < v);
+            sorted.get(k).is_some_and(|x| x.0 == v && x.1 <= w)
+        };
+        if !bwd.iter().all(in_space) {
+            return Err(format!(
+                "target space of {t:?} misses part of its upward space"
+            ));
+        }
         for (i, &s) in sources.iter().enumerate() {
             let plain = &refs[i];
             let want = plain.settled_time(t).unwrap_or(Weight::MAX);
@@ -173,7 +187,7 @@ fn check_ch(net: &Network, ch: &Ch, sources: &[NodeId], targets: &[NodeId]) -> R
         // A fixed target: the same paths by forward searches alone, and the
         // target space left as it was.
         let fixed = FixedTarget::new(ch, t);
-        if fixed.target(ch) != t || fixed.len() != space.len() {
+        if fixed.target(ch) != t || fixed.len() != bwd.len() {
             return Err(format!("fixed target {t:?}: space of {}", fixed.len()));
         }
         for (i, &s) in sources.iter().enumerate() {

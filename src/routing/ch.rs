@@ -984,21 +984,28 @@ impl Labels {
         self.heap.peek().map_or(Weight::MAX, |r| r.0 .0)
     }
 
-    /// Settle the next node, upward when `up`: `(rank, weight, stalled)`. A
-    /// node is stalled when a higher node already reached has a lighter arc
-    /// down to it (an arc of the other direction): its label is not its
-    /// distance, so it neither relaxes its arcs nor meets the other side.
-    /// Labels of `limit` or more are not kept: they cannot lead to a better
-    /// meeting.
+    /// Settle the next node, upward when `up`: `(rank, weight, stalled)`.
+    /// With `STALL`, a node is stalled when a higher node already reached
+    /// has a lighter arc down to it (an arc of the other direction): its
+    /// label is not its distance, so it neither relaxes its arcs nor meets
+    /// the other side. Without, no node is stalled (none is read for it:
+    /// the search settles a few nodes more, whose labels are heavier than
+    /// their distances). Labels of `limit` or more are not kept: they
+    /// cannot lead to a better meeting.
     #[inline]
-    fn settle(&mut self, both: &Both, up: bool, limit: Weight) -> Option<(u32, Weight, bool)> {
+    fn settle<const STALL: bool>(
+        &mut self,
+        both: &Both,
+        up: bool,
+        limit: Weight,
+    ) -> Option<(u32, Weight, bool)> {
         loop {
             let Reverse((d, v)) = self.heap.pop()?;
             if d > self.l[v as usize].dist {
                 continue;
             }
             let (arcs, stall) = both.arcs(self.l[v as usize].at, up);
-            for a in stall {
+            for a in stall.iter().take(if STALL { usize::MAX } else { 0 }) {
                 if self.get(a.head).saturating_add(a.w) < d {
                     return Some((v, d, true));
                 }
@@ -1115,7 +1122,7 @@ impl FixedTarget {
         let rt = ch.rank[t.idx()];
         l.start(&ch.both, rt);
         let mut space = Vec::new();
-        while let Some((v, _, stalled)) = l.settle(&ch.both, false, Weight::MAX) {
+        while let Some((v, _, stalled)) = l.settle::<true>(&ch.both, false, Weight::MAX) {
             if !stalled {
                 space.push(v);
             }
@@ -1179,7 +1186,7 @@ pub struct ChQuery {
     b: Labels,
     /// Backward labels of the target space.
     t: Labels,
-    /// `d(rank -> target)` of the nodes of the target space (not stalled),
+    /// The weight to the target of each node of the target space,
     /// [`Weight::MAX`] elsewhere.
     in_space: Vec<Weight>,
     /// Ranks of the target space.
@@ -1239,7 +1246,7 @@ impl ChQuery {
             } else {
                 (&mut *b, &*f, false)
             };
-            if let Some((v, d, stalled)) = this.settle(&ch.both, up, best) {
+            if let Some((v, d, stalled)) = this.settle::<true>(&ch.both, up, best) {
                 settled += 1;
                 if !stalled {
                     let c = d.saturating_add(other.get(v));
@@ -1277,9 +1284,13 @@ impl ChQuery {
     }
 
     /// Run the whole backward upward search from `t` and keep it for
-    /// [`ChQuery::meet`]: the `(node, d(node -> t))` pairs it settles (not
-    /// stalled), in settle order, so by ascending weight. Nodes are network
-    /// node ids.
+    /// [`ChQuery::meet`]: the `(node, weight to t)` pairs it settles, in
+    /// settle order, so by ascending weight. Nodes are network node ids.
+    /// The search does not stall: its space holds every node of `t`'s
+    /// backward [`upward_space`] (at the same weight or lighter) and a few
+    /// more; every weight is that of a real path, never below the distance,
+    /// and the nodes of the shortest paths have theirs exact, so meetings
+    /// find the same shortest paths.
     pub fn target_space(&mut self, ch: &Ch, t: NodeId) -> &[(u32, Weight)] {
         self.target_space_within(ch, t, Weight::MAX)
     }
@@ -1317,7 +1328,10 @@ impl ChQuery {
             if self.t.min_key() >= limit {
                 return None;
             }
-            let (v, d, stalled) = self.t.settle(&ch.both, false, limit)?;
+            // Not stalled: the labels stalling reads are cold here, and
+            // the few nodes more (their weights above their distances)
+            // change no meeting.
+            let (v, d, stalled) = self.t.settle::<false>(&ch.both, false, limit)?;
             self.settled += 1;
             if !stalled {
                 let node = ch.order[v as usize];
@@ -1346,7 +1360,7 @@ impl ChQuery {
         let mut meet = NONE;
         let mut settled = 0;
         while f.min_key() < best.min(bound) {
-            let Some((v, d, stalled)) = f.settle(&ch.both, true, best.min(bound)) else {
+            let Some((v, d, stalled)) = f.settle::<true>(&ch.both, true, best.min(bound)) else {
                 break;
             };
             settled += 1;
@@ -1690,9 +1704,18 @@ mod tests {
             let space = q.target_space(ch, NodeId(t)).to_vec();
             assert!(space.windows(2).all(|p| p[0].1 <= p[1].1));
             assert_eq!(space[0], (t, 0));
+            // The upward space (its nodes at the same weights or lighter:
+            // the search does not stall, so it may find better paths) and
+            // other nodes, none lighter than its distance.
             let mut sorted = space.clone();
             sorted.sort_unstable();
-            assert_eq!(sorted, bwd[t as usize]);
+            assert!(bwd[t as usize].iter().all(|&(v, w)| {
+                let k = sorted.partition_point(|x| x.0 < v);
+                sorted.get(k).is_some_and(|x| x.0 == v && x.1 <= w)
+            }));
+            assert!(space
+                .iter()
+                .all(|&(v, w)| w >= all[v as usize].0[t as usize]));
             for s in 0..n {
                 let (dist, pred) = &all[s as usize];
                 assert_eq!(q.meet(ch, NodeId(s), Weight::MAX), Some(dist[t as usize]));
@@ -1718,7 +1741,7 @@ mod tests {
                 );
             }
             let fixed = FixedTarget::new(ch, NodeId(t));
-            assert_eq!(fixed.len(), space.len());
+            assert_eq!(fixed.len(), bwd[t as usize].len());
             for s in 0..n {
                 let (dist, pred) = &all[s as usize];
                 let w = q.path_to_fixed(ch, NodeId(s), &fixed, &mut path);
