@@ -1302,9 +1302,22 @@ impl ChQuery {
     /// As [`ChQuery::target_space`], keeping only nodes lighter than
     /// `limit`: enough for every [`ChQuery::meet`] of a path lighter than it.
     pub fn target_space_within(&mut self, ch: &Ch, t: NodeId, limit: Weight) -> &[(u32, Weight)] {
+        self.fill_space(ch, t, limit);
+        // As network nodes, made here: growing needs only the ranks.
+        self.space.clear();
+        self.space.extend(
+            self.space_ranks
+                .iter()
+                .map(|&v| (ch.order[v as usize], self.in_space[v as usize])),
+        );
+        &self.space
+    }
+
+    /// As [`ChQuery::target_space_within`], without listing the space:
+    /// ready for [`ChQuery::meet`] and [`ChQuery::meet_frozen`].
+    pub fn fill_space(&mut self, ch: &Ch, t: NodeId, limit: Weight) {
         self.begin_space(ch, t);
         while self.grow_space(ch, limit).is_some() {}
-        &self.space
     }
 
     /// Begin the target space of `t` (see [`ChQuery::target_space`]), to be
@@ -1338,8 +1351,6 @@ impl ChQuery {
             let (v, d, stalled) = self.t.settle::<false>(&ch.both, false, limit)?;
             self.settled += 1;
             if !stalled {
-                let node = ch.order[v as usize];
-                self.space.push((node, d));
                 self.space_ranks.push(v);
                 self.in_space[v as usize] = d;
                 return Some((v, d));

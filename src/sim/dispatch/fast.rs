@@ -821,7 +821,7 @@ impl<'a> Fast<'a> {
         }
         self.space = true;
         let limit = bound(best, 0.0);
-        self.q.target_space_within(&self.ix.ch, self.target, limit);
+        self.q.fill_space(&self.ix.ch, self.target, limit);
         self.q.last_settled()
     }
 
