@@ -1009,9 +1009,11 @@ impl Labels {
                 continue;
             }
             let (arcs, stall) = both.arcs(self.l[v as usize].at, up);
-            for a in stall.iter().take(if STALL { usize::MAX } else { 0 }) {
-                if self.get(a.head).saturating_add(a.w) < d {
-                    return Some((v, d, true));
+            if STALL {
+                for a in stall {
+                    if self.get(a.head).saturating_add(a.w) < d {
+                        return Some((v, d, true));
+                    }
                 }
             }
             for a in arcs {
@@ -1197,6 +1199,7 @@ pub struct ChQuery {
     space_ranks: Vec<u32>,
     /// Rank of the target of the target space ([`NONE`]: none yet).
     target: u32,
+    /// The space as network nodes, listed by [`ChQuery::target_space_within`].
     space: Vec<(u32, Weight)>,
     /// Meeting node of the last successful meet (the target space is the
     /// one it met: a new one forgets it).
@@ -1324,7 +1327,6 @@ impl ChQuery {
     /// grown node by node with [`ChQuery::grow_space`].
     pub fn begin_space(&mut self, ch: &Ch, t: NodeId) {
         self.last_meet = None;
-        self.space.clear();
         for &v in &self.space_ranks {
             self.in_space[v as usize] = Weight::MAX;
         }
@@ -1341,21 +1343,17 @@ impl ChQuery {
     /// space then holds every node lighter than the last one, enough for
     /// every [`ChQuery::meet`] of a path lighter than it.
     pub fn grow_space(&mut self, ch: &Ch, limit: Weight) -> Option<(u32, Weight)> {
-        loop {
-            if self.t.min_key() >= limit {
-                return None;
-            }
-            // Not stalled: the labels stalling reads are cold here, and
-            // the few nodes more (their weights above their distances)
-            // change no meeting.
-            let (v, d, stalled) = self.t.settle::<false>(&ch.both, false, limit)?;
-            self.settled += 1;
-            if !stalled {
-                self.space_ranks.push(v);
-                self.in_space[v as usize] = d;
-                return Some((v, d));
-            }
+        if self.t.min_key() >= limit {
+            return None;
         }
+        // Not stalled: the labels stalling reads are cold here, and the few
+        // nodes more (their weights above their distances) change no
+        // meeting.
+        let (v, d, _) = self.t.settle::<false>(&ch.both, false, limit)?;
+        self.settled += 1;
+        self.space_ranks.push(v);
+        self.in_space[v as usize] = d;
+        Some((v, d))
     }
 
     /// A forward upward search from `s` that stops once its smallest key
