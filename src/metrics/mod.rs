@@ -105,40 +105,57 @@ fn ms_of(x: f64) -> i64 {
     }
 }
 
-/// The buckets of `sorted` (one per key, by key) and of `more` (any
-/// order, keys may repeat; sorted here) together, one per key, by key, in a
-/// vector of exactly that length.
-fn merged(sorted: &[(i64, Bucket)], more: &mut [(i64, Bucket)]) -> Vec<(i64, Bucket)> {
+/// Add the buckets of `more` (any order, keys may repeat; sorted and
+/// coalesced here, so left changed) to `hist` (one per key, by key), keeping
+/// it one per key, by key, in exactly the memory it needs: buckets of keys
+/// it has are added in place, and the new keys merged in from the back.
+fn merge_into(hist: &mut Vec<(i64, Bucket)>, more: &mut Vec<(i64, Bucket)>) {
     more.sort_unstable_by_key(|b| b.0);
-    let more = &*more;
-    // Every key once, in order, with its buckets added up.
-    let each = |f: &mut dyn FnMut(i64, Bucket)| {
-        let (mut i, mut j) = (0, 0);
-        loop {
-            let key = match (sorted.get(i), more.get(j)) {
-                (Some(a), Some(b)) => a.0.min(b.0),
-                (Some(a), None) => a.0,
-                (None, Some(b)) => b.0,
-                (None, None) => return,
-            };
-            let mut bucket = Bucket::EMPTY;
-            while let Some(a) = sorted.get(i).filter(|a| a.0 == key) {
-                bucket.add(a.1);
-                i += 1;
-            }
-            while let Some(b) = more.get(j).filter(|b| b.0 == key) {
-                bucket.add(b.1);
-                j += 1;
-            }
-            f(key, bucket);
+    more.dedup_by(|b, a| {
+        let same = a.0 == b.0;
+        if same {
+            a.1.add(b.1);
         }
-    };
-    // Count first, so that the result takes no more memory than it needs.
-    let mut n = 0;
-    each(&mut |_, _| n += 1);
-    let mut out = Vec::with_capacity(n);
-    each(&mut |k, b| out.push((k, b)));
-    out
+        same
+    });
+    // Keys `hist` has take their bucket now; the others are kept, in order.
+    let mut i = 0;
+    let mut new = 0;
+    for r in 0..more.len() {
+        let (key, b) = more[r];
+        // `more` is an eighth of `hist` or less: walk rather than search.
+        while hist.get(i).is_some_and(|h| h.0 < key) {
+            i += 1;
+        }
+        match hist.get_mut(i) {
+            Some(h) if h.0 == key => h.1.add(b),
+            _ => {
+                more[new] = (key, b);
+                new += 1;
+            }
+        }
+    }
+    more.truncate(new);
+    if new == 0 {
+        return;
+    }
+    let old = hist.len();
+    hist.reserve_exact(new);
+    hist.resize(old + new, (i64::MAX, Bucket::EMPTY));
+    // From the back: the larger of the two tails goes last.
+    let (mut i, mut j) = (old, new);
+    for k in (0..old + new).rev() {
+        if j == 0 {
+            break;
+        }
+        if i > 0 && hist[i - 1].0 > more[j - 1].0 {
+            hist[k] = hist[i - 1];
+            i -= 1;
+        } else {
+            hist[k] = more[j - 1];
+            j -= 1;
+        }
+    }
 }
 
 impl StatsAcc {
@@ -231,7 +248,7 @@ impl StatsAcc {
     fn keep(&mut self, key: i64, b: Bucket) {
         self.fresh.push((key, b));
         if self.fresh.len() >= (self.hist.len() / 8).max(64) {
-            self.hist = merged(&self.hist, &mut self.fresh);
+            merge_into(&mut self.hist, &mut self.fresh);
             self.fresh.clear();
         }
     }
@@ -240,7 +257,9 @@ impl StatsAcc {
     fn buckets_sorted(&self) -> Vec<(i64, Bucket)> {
         let mut rest = self.fresh.clone();
         rest.extend(self.recent.iter().filter(|r| r.1.n > 0));
-        merged(&self.hist, &mut rest)
+        let mut all = self.hist.clone();
+        merge_into(&mut all, &mut rest);
+        all
     }
 
     /// Number of values.
@@ -2252,6 +2271,37 @@ mod tests {
         assert_eq!(all.within(), one.within());
         assert_eq!(all.buckets(), one.buckets());
         assert_eq!(all.sum.to_bits(), one.sum.to_bits());
+    }
+
+    proptest::proptest! {
+        /// However values arrive (one by one, repeated, in runs), the
+        /// histogram holds every millisecond once, in order, with its count
+        /// and its smallest and largest value.
+        #[test]
+        fn histogram_holds_each_millisecond_once(
+            values in proptest::collection::vec((0u32..400_000, 1u64..4), 0..3000),
+        ) {
+            let mut acc = StatsAcc::new(100.0);
+            let mut want = std::collections::BTreeMap::<i64, (u64, f64, f64)>::new();
+            for &(v, n) in &values {
+                // Few distinct milliseconds, some values within one.
+                let x = f64::from(v % 5000) * 0.25 + f64::from(v / 5000) * 1e-5;
+                if n == 3 {
+                    acc.push_n(x, 7);
+                } else {
+                    acc.push(x);
+                }
+                let e = want.entry(ms_of(x)).or_insert((0, f64::INFINITY, f64::NEG_INFINITY));
+                *e = (e.0 + if n == 3 { 7 } else { 1 }, e.1.min(x), e.2.max(x));
+            }
+            let got: Vec<(i64, (u64, f64, f64))> = acc
+                .buckets_sorted()
+                .into_iter()
+                .map(|(k, b)| (k, (b.n, b.min, b.max)))
+                .collect();
+            proptest::prop_assert_eq!(got, want.into_iter().collect::<Vec<_>>());
+            proptest::prop_assert!(acc.hist.capacity() == acc.hist.len());
+        }
     }
 
     #[test]

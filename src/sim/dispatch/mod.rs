@@ -143,13 +143,18 @@ impl Avail {
         if old == c && c != Class::Moving {
             return;
         }
-        // Out of its old list, into its new one; a moving unit is also
-        // moved when it starts a new drive (the same class, another end).
+        // Out of its old list, into its new one; a moving unit that starts
+        // a new drive keeps its place, with the new drive's end.
+        let mut place = None;
         if old == Class::Moving {
             if let Ok(i) = self.moving.binary_search(&unit) {
-                self.moving.remove(i);
-                self.moving_to.remove(i);
-                self.moving_xy.remove(i);
+                if c == Class::Moving {
+                    place = Some(i);
+                } else {
+                    self.moving.remove(i);
+                    self.moving_to.remove(i);
+                    self.moving_xy.remove(i);
+                }
             }
         } else if let Some(v) = self.list(old) {
             remove_sorted(v, unit);
@@ -162,11 +167,16 @@ impl Avail {
                 // Not reached (no other state is moving); no bound then.
                 _ => (NodeId(0), f64::INFINITY),
             };
-            let i = self.moving.partition_point(|&x| x < unit);
-            self.moving.insert(i, unit);
-            self.moving_to.insert(i, to);
-            let at = xy.get(to.0.idx()).copied();
-            self.moving_xy.insert(i, at.unwrap_or([f64::NAN; 2]));
+            let at = xy.get(to.0.idx()).copied().unwrap_or([f64::NAN; 2]);
+            if let Some(i) = place {
+                self.moving_to[i] = to;
+                self.moving_xy[i] = at;
+            } else {
+                let i = self.moving.partition_point(|&x| x < unit);
+                self.moving.insert(i, unit);
+                self.moving_to.insert(i, to);
+                self.moving_xy.insert(i, at);
+            }
         } else if let Some(v) = self.list(c) {
             insert_sorted(v, unit);
         }
