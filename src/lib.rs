@@ -49,6 +49,7 @@ pub mod error;
 pub mod export;
 pub mod metrics;
 pub mod network;
+pub mod order;
 pub mod output;
 pub mod pages;
 pub mod plot;

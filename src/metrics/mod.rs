@@ -17,6 +17,7 @@ use serde::{Serialize, Serializer};
 
 use crate::demand::Call;
 use crate::network::Network;
+use crate::order::ordered;
 use crate::scenario::Scenario;
 use crate::sim::events::{Observer, SimEvent};
 use crate::sim::patrol::LoopPlan;
@@ -79,17 +80,6 @@ impl Bucket {
         self.n += o.n;
         self.min = self.min.min(o.min);
         self.max = self.max.max(o.max);
-    }
-}
-
-/// A key that orders as `f64::total_cmp` does.
-#[inline]
-fn ordered(x: f64) -> u64 {
-    let b = x.to_bits();
-    if b >> 63 == 1 {
-        !b
-    } else {
-        b | 1 << 63
     }
 }
 

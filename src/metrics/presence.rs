@@ -20,6 +20,7 @@
 use std::borrow::Cow;
 
 use crate::network::Network;
+use crate::order::ordered;
 use crate::sim::events::{Observer, SimEvent};
 use crate::sim::patrol::LoopPlan;
 use crate::sim::units::Route;
@@ -371,17 +372,6 @@ fn floor(x: f64) -> f64 {
         (if t > x { t - 1.0 } else { t }).copysign(x)
     } else {
         x
-    }
-}
-
-/// A key that orders as `f64::total_cmp` does.
-#[inline]
-fn ordered(x: f64) -> u64 {
-    let b = x.to_bits();
-    if b >> 63 == 1 {
-        !b
-    } else {
-        b | 1 << 63
     }
 }
 

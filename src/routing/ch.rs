@@ -936,7 +936,8 @@ struct Labels {
     l: Vec<Label>,
     /// Ranks reached by the current search.
     touched: Vec<u32>,
-    heap: BinaryHeap<Reverse<(Weight, u32)>>,
+    /// `weight << 32 | rank`: one comparison orders by weight, then rank.
+    heap: BinaryHeap<Reverse<u128>>,
 }
 
 impl Labels {
@@ -979,13 +980,15 @@ impl Labels {
                 both.prefetch(at);
             }
             *x = Label { dist: d, from, at };
-            self.heap.push(Reverse((d, v)));
+            self.heap.push(Reverse(u128::from(d) << 32 | u128::from(v)));
         }
     }
 
     #[inline]
     fn min_key(&self) -> Weight {
-        self.heap.peek().map_or(Weight::MAX, |r| r.0 .0)
+        self.heap
+            .peek()
+            .map_or(Weight::MAX, |r| (r.0 >> 32) as Weight)
     }
 
     /// Settle the next node, upward when `up`: `(rank, weight, stalled)`.
@@ -1004,7 +1007,8 @@ impl Labels {
         limit: Weight,
     ) -> Option<(u32, Weight, bool)> {
         loop {
-            let Reverse((d, v)) = self.heap.pop()?;
+            let Reverse(key) = self.heap.pop()?;
+            let (d, v) = ((key >> 32) as Weight, key as u32);
             if d > self.l[v as usize].dist {
                 continue;
             }

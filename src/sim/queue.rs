@@ -8,6 +8,8 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
+use crate::order::{from_ordered, ordered};
+
 /// Scheduling an event before the current time.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[error("event scheduled at {at} s, before the current time {now} s")]
@@ -18,15 +20,36 @@ pub struct PastEvent {
     pub at: f64,
 }
 
+/// An event with its key: the time's bits in `total_cmp` order above the
+/// sequence number, so that one comparison orders by time, then sequence.
 struct Entry<E> {
-    t: f64,
-    seq: u64,
+    key: u128,
     ev: E,
+}
+
+impl<E> Entry<E> {
+    #[inline]
+    fn new(t: f64, seq: u64, ev: E) -> Entry<E> {
+        Entry {
+            key: u128::from(ordered(t)) << 64 | u128::from(seq),
+            ev,
+        }
+    }
+
+    #[inline]
+    fn t(&self) -> f64 {
+        from_ordered((self.key >> 64) as u64)
+    }
+
+    #[inline]
+    fn seq(&self) -> u64 {
+        self.key as u64
+    }
 }
 
 impl<E> PartialEq for Entry<E> {
     fn eq(&self, o: &Self) -> bool {
-        self.cmp(o) == Ordering::Equal
+        self.key == o.key
     }
 }
 impl<E> Eq for Entry<E> {}
@@ -36,9 +59,10 @@ impl<E> PartialOrd for Entry<E> {
     }
 }
 impl<E> Ord for Entry<E> {
+    #[inline]
     fn cmp(&self, o: &Self) -> Ordering {
         // BinaryHeap is a max-heap: reverse for earliest first.
-        o.t.total_cmp(&self.t).then(o.seq.cmp(&self.seq))
+        o.key.cmp(&self.key)
     }
 }
 
@@ -73,25 +97,21 @@ impl<E> EventQueue<E> {
                 at: t,
             });
         }
-        self.heap.push(Entry {
-            t,
-            seq: self.next_seq,
-            ev,
-        });
+        self.heap.push(Entry::new(t, self.next_seq, ev));
         self.next_seq += 1;
         Ok(())
     }
 
     /// Key of the earliest event.
     pub fn peek_key(&self) -> Option<(f64, u64)> {
-        self.heap.peek().map(|e| (e.t, e.seq))
+        self.heap.peek().map(|e| (e.t(), e.seq()))
     }
 
     /// Remove the earliest event and advance the clock to it.
     pub fn pop(&mut self) -> Option<(f64, E)> {
         let e = self.heap.pop()?;
-        self.now = e.t;
-        Some((e.t, e.ev))
+        self.now = e.t();
+        Some((self.now, e.ev))
     }
 
     /// Advance the clock to `t` for an event merged in from outside the heap.
@@ -137,5 +157,22 @@ mod tests {
         assert_eq!(q.pop(), Some((5.0, "c")));
         assert_eq!(q.pop(), Some((5.0, "d")));
         assert!(q.pop().is_none());
+    }
+
+    proptest::proptest! {
+        /// Keys order as `(t.total_cmp, seq)` do, and give their time back
+        /// bit for bit (negative and signed zero times included).
+        #[test]
+        fn keys_order_as_time_then_sequence(
+            a in proptest::num::f64::ANY, b in proptest::num::f64::ANY,
+            sa in 0u64..4, sb in 0u64..4,
+        ) {
+            for (x, y) in [(a, b), (a, a), (a, -a)] {
+                let (ex, ey) = (Entry::new(x, sa, ()), Entry::new(y, sb, ()));
+                proptest::prop_assert_eq!(ex.t().to_bits(), x.to_bits());
+                proptest::prop_assert_eq!(ex.seq(), sa);
+                proptest::prop_assert_eq!(ey.cmp(&ex), x.total_cmp(&y).then(sa.cmp(&sb)));
+            }
+        }
     }
 }
