@@ -130,6 +130,8 @@ struct Table {
     /// `far[l * k + j]`: the longest time from source `j` to a node of loop
     /// `l`'s lap (`u32::MAX` when any is unreachable), for loop bounds.
     far: Vec<u32>,
+    /// Every time is below 2^31 ms: bounds take [`landmark_ms_small`].
+    small: bool,
 }
 
 /// Most tree entries kept as [`link`]s (8 bytes) rather than bare slot
@@ -367,6 +369,15 @@ fn build_trees<T: Copy + Send + Sync>(
     trees
 }
 
+/// A whole number of milliseconds past which no time beats `total_s`:
+/// `weight_s` of more is surely above it (a millisecond's margin for the
+/// division's rounding).
+#[inline]
+fn ms_beyond(total_s: f64) -> u32 {
+    // (Truncated, and two more: past `total_s * 1000 + 1`.)
+    (total_s * 1000.0).min(f64::from(u32::MAX - 3)) as u32 + 2
+}
+
 /// The lower bound in ms on a drive from a node with table row `from` to a
 /// node with row `to`: the best landmark.
 #[inline]
@@ -382,6 +393,19 @@ fn landmark_ms(to: &[u32], from: &[u32]) -> u32 {
         })
         .max()
         .unwrap_or(0)
+}
+
+/// [`landmark_ms`] of rows whose times are all below 2^31 ms (none
+/// unreachable): differences as `i32`, which the compiler turns into
+/// vector instructions.
+#[inline]
+fn landmark_ms_small(to: &[u32], from: &[u32]) -> u32 {
+    to.iter()
+        .zip(from)
+        .map(|(&t, &f)| t as i32 - f as i32)
+        .max()
+        .unwrap_or(0)
+        .max(0) as u32
 }
 
 impl Table {
@@ -428,12 +452,14 @@ impl Table {
                 }
             }
         }
+        let small = ms.iter().all(|&x| x < 1 << 31);
         Some(Table {
             src: nodes.iter().map(|&(s, _)| s).collect(),
             ms,
             pred,
             home,
             far,
+            small,
         })
     }
 
@@ -455,6 +481,16 @@ impl Table {
     fn far(&self, l: usize) -> &[u32] {
         let k = self.src.len();
         &self.far[l * k..(l + 1) * k]
+    }
+
+    /// [`landmark_ms`] of two rows (of `ms` or `far`).
+    #[inline]
+    fn landmark(&self, to: &[u32], from: &[u32]) -> u32 {
+        if self.small {
+            landmark_ms_small(to, from)
+        } else {
+            landmark_ms(to, from)
+        }
     }
 
     /// The route from fixed source `j` to node `v`.
@@ -893,11 +929,17 @@ impl<'a> Fast<'a> {
         match &ix.table {
             None => settled += self.scan_buckets(&v, priority, &mut best),
             Some(tab) => {
-                // Units standing still: one row of exact times.
+                // Units standing still: one row of exact times. Times past
+                // `most_ms` cannot beat the best (whole milliseconds first;
+                // the exact test on the others).
                 let row = tab.row(target);
+                let mut most_ms = u32::MAX - 1;
                 for (j, &ms) in row.iter().enumerate() {
+                    if ms > most_ms {
+                        continue;
+                    }
                     let w = (ms as Weight) << TIE_BITS;
-                    if ms == u32::MAX || best.is_some_and(|b| weight_s(w) > b.total_s) {
+                    if best.is_some_and(|b| weight_s(w) > b.total_s) {
                         continue;
                     }
                     if let Some(u) = self.fixed_unit(&v, tab.src[j], priority) {
@@ -905,6 +947,7 @@ impl<'a> Fast<'a> {
                         if c.beats(&best) {
                             best = Some(c);
                             (self.won_fixed, self.won_frozen) = (Some(j), None);
+                            most_ms = ms_beyond(c.total_s);
                         }
                     }
                 }
@@ -928,7 +971,7 @@ impl<'a> Fast<'a> {
                             .iter()
                             .any(|&u| v.units[u as usize].takes(priority))
                             && best.is_none_or(|b| {
-                                let lb = (landmark_ms(row, tab.far(l)) as Weight) << TIE_BITS;
+                                let lb = (tab.landmark(row, tab.far(l)) as Weight) << TIE_BITS;
                                 weight_s(lb) <= b.total_s
                             })
                     });
@@ -972,7 +1015,7 @@ impl<'a> Fast<'a> {
         if let Some(tab) = &ix.table {
             let to = tab.row(target);
             self.cands.retain_mut(|c| {
-                let ms = landmark_ms(to, tab.row(c.x));
+                let ms = tab.landmark(to, tab.row(c.x));
                 c.lb = c.lb.max(c.rem_s + weight_s((ms as Weight) << TIE_BITS));
                 best.is_none_or(|b| c.lb <= b.total_s)
             });
@@ -1138,6 +1181,21 @@ impl<'a> Fast<'a> {
 mod tests {
     use super::*;
     use crate::network::build::test_line;
+
+    proptest::proptest! {
+        /// Rows of times below 2^31 ms give the same bound either way, and
+        /// a millisecond count past `ms_beyond` is above the time.
+        #[test]
+        fn landmark_bounds_agree(
+            rows in proptest::collection::vec((0u32..1 << 31, 0u32..1 << 31), 0..70),
+            total_s in 0.0f64..1e6,
+        ) {
+            let (to, from): (Vec<u32>, Vec<u32>) = rows.into_iter().unzip();
+            proptest::prop_assert_eq!(landmark_ms_small(&to, &from), landmark_ms(&to, &from));
+            let past = ms_beyond(total_s) + 1;
+            proptest::prop_assert!(weight_s(Weight::from(past) << TIE_BITS) > total_s);
+        }
+    }
 
     /// A tangle of `n` nodes at scattered positions (so that the spatial
     /// order is not the order of the indices): a two-way ring, one-way
