@@ -66,24 +66,22 @@ impl RankedBits {
 }
 
 /// The edges that cross a hotspot's circle and where: `(hotspot, f0, f1)`
-/// with `f` the share of the edge's length from its tail. A bit per edge
-/// says whether it has any, so that a drive's other edges cost one bit test;
-/// the bits counted before an edge index its [`EdgeCuts::code`]. Most edges
-/// near a hotspot lie wholly within its circle, and no other's: their code
-/// is the hotspot, so that such an edge costs a drive one look-up into a
-/// small table (a drive's edge times are in the network's table, which the
-/// drive's router has just read).
+/// with `f` the share of the edge's length from its tail. Most edges near a
+/// hotspot lie wholly within its circle, and no other's: their code is the
+/// hotspot, so that such an edge costs a drive one look-up (4 bytes an
+/// edge, read in the drive's order of edges).
 #[derive(Clone)]
 struct EdgeCuts {
-    has: RankedBits,
-    /// Per edge with cuts, in edge order: the hotspot whose circle holds
-    /// it wholly, its only cut; or [`PART`] and where its cuts start in
-    /// `cuts`.
+    /// Per edge: [`NO_CUT`]; the hotspot whose circle holds it wholly, its
+    /// only cut; or [`PART`] and where its cuts start in `cuts`.
     code: Vec<u32>,
     /// The cuts of the other edges, in edge order, the hotspot of each
     /// edge's last one marked with [`PART`].
     cuts: Vec<(u32, f64, f64)>,
 }
+
+/// The code of an edge that crosses no circle.
+const NO_CUT: u32 = u32::MAX;
 
 /// Marks an [`EdgeCuts::code`] that indexes [`EdgeCuts::cuts`], and an
 /// edge's last cut there.
@@ -121,29 +119,29 @@ impl Crossing<'_> {
 impl EdgeCuts {
     /// From `(edge, hotspot, f0, f1)` sorted by edge, for `m` edges.
     fn new(m: usize, list: &[(u32, u32, f64, f64)]) -> EdgeCuts {
-        let (mut code, mut cuts) = (Vec::new(), Vec::new());
+        let (mut code, mut cuts) = (vec![NO_CUT; m], Vec::new());
         for run in list.chunk_by(|x, y| x.0 == y.0) {
-            let (_, h, f0, f1) = run[0];
+            let (e, h, f0, f1) = run[0];
             assert!(h < PART && list.len() < PART as usize, "too many hotspots");
-            if run.len() == 1 && f0.to_bits() == 0 && f1 == 1.0 {
-                code.push(h);
+            code[e as usize] = if run.len() == 1 && f0.to_bits() == 0 && f1 == 1.0 {
+                h
             } else {
-                code.push(PART | cuts.len() as u32);
+                let at = PART | cuts.len() as u32;
                 cuts.extend(run.iter().map(|c| (c.1, c.2, c.3)));
                 cuts.last_mut().unwrap().0 |= PART;
-            }
+                at
+            };
         }
-        EdgeCuts {
-            has: RankedBits::new(m, list.chunk_by(|x, y| x.0 == y.0).map(|run| run[0].0)),
-            code,
-            cuts,
-        }
+        EdgeCuts { code, cuts }
     }
 
     /// How edge `e` crosses circles, if it does.
     #[inline]
     fn of(&self, e: usize) -> Option<Crossing<'_>> {
-        let code = self.code[self.has.place(e)?];
+        let code = self.code[e];
+        if code == NO_CUT {
+            return None;
+        }
         if code & PART == 0 {
             return Some(Crossing::Whole(code));
         }
