@@ -790,7 +790,9 @@ fn bound(best: &Option<Cost>, rem_s: f64) -> Weight {
     match best {
         None => Weight::MAX,
         Some(b) => {
-            let ms = ((b.total_s - rem_s) * 1000.0).floor().max(0.0) as u64 + 2;
+            // (The cast truncates, which is the floor from 0 up, and
+            // takes what is below 0 to 0.)
+            let ms = ((b.total_s - rem_s) * 1000.0) as u64 + 2;
             ms.checked_shl(TIE_BITS).unwrap_or(Weight::MAX)
         }
     }
