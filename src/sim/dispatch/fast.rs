@@ -933,7 +933,8 @@ impl<'a> Fast<'a> {
             Some(tab) => {
                 // Units standing still: one row of exact times. Times past
                 // `most_ms` cannot beat the best (whole milliseconds first;
-                // the exact test on the others).
+                // the exact test on the others); `u32::MAX`, unreachable,
+                // is always past it.
                 let row = tab.row(target);
                 let mut most_ms = u32::MAX - 1;
                 for (j, &ms) in row.iter().enumerate() {
