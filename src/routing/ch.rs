@@ -929,6 +929,19 @@ struct Label {
     at: u32,
 }
 
+/// A search heap's key of `(weight, rank)`: ordered as the pair is, in one
+/// comparison.
+#[inline]
+fn heap_key(d: Weight, v: u32) -> u128 {
+    u128::from(d) << 32 | u128::from(v)
+}
+
+/// The `(weight, rank)` of a [`heap_key`].
+#[inline]
+fn of_heap_key(key: u128) -> (Weight, u32) {
+    ((key >> 32) as Weight, key as u32)
+}
+
 /// Labels of one upward search, by rank: every label is unreached between
 /// searches (the reached ones are reset by the next start).
 #[derive(Clone, Debug)]
@@ -980,15 +993,13 @@ impl Labels {
                 both.prefetch(at);
             }
             *x = Label { dist: d, from, at };
-            self.heap.push(Reverse(u128::from(d) << 32 | u128::from(v)));
+            self.heap.push(Reverse(heap_key(d, v)));
         }
     }
 
     #[inline]
     fn min_key(&self) -> Weight {
-        self.heap
-            .peek()
-            .map_or(Weight::MAX, |r| (r.0 >> 32) as Weight)
+        self.heap.peek().map_or(Weight::MAX, |r| of_heap_key(r.0).0)
     }
 
     /// Settle the next node, upward when `up`: `(rank, weight, stalled)`.
@@ -1008,7 +1019,7 @@ impl Labels {
     ) -> Option<(u32, Weight, bool)> {
         loop {
             let Reverse(key) = self.heap.pop()?;
-            let (d, v) = ((key >> 32) as Weight, key as u32);
+            let (d, v) = of_heap_key(key);
             if d > self.l[v as usize].dist {
                 continue;
             }
