@@ -46,6 +46,7 @@ pub mod batch;
 pub mod cli;
 pub mod demand;
 pub mod error;
+pub mod exact;
 pub mod export;
 pub mod metrics;
 pub mod network;

@@ -16,8 +16,9 @@ use std::sync::Arc;
 use serde::{Serialize, Serializer};
 
 use crate::demand::Call;
+use crate::exact;
 use crate::network::Network;
-use crate::order::ordered;
+use crate::order::{ordered, sort_f64};
 use crate::scenario::Scenario;
 use crate::sim::events::{Observer, SimEvent};
 use crate::sim::patrol::LoopPlan;
@@ -823,7 +824,7 @@ impl Recorder {
         for i in 0..self.loops[p].wp_offset_s.len() {
             if let Some(h) = self.loops[p].hotspots[i] {
                 self.advance(h, t, false);
-                let d = (self.loops[p].wp_offset_s[i] - phase_s).rem_euclid(lap);
+                let d = exact::rem_euclid(self.loops[p].wp_offset_s[i] - phase_s, lap);
                 self.passes[h].sources.push(Source {
                     unit: unit as u32,
                     base: t + d,
@@ -854,7 +855,7 @@ impl Recorder {
         }
         // Its laps: passes of waypoint 0 at `since + d + k lap`.
         let lap = self.loops[p].lap_s;
-        let base = s.since + (self.loops[p].wp_offset_s[0] - s.phase_s).rem_euclid(lap);
+        let base = s.since + exact::rem_euclid(self.loops[p].wp_offset_s[0] - s.phase_s, lap);
         let since = s.since;
         let run = run_of(
             base,
@@ -1264,7 +1265,7 @@ pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
 impl Stats {
     /// Statistics of some values.
     pub fn of(mut xs: Vec<f64>) -> Stats {
-        xs.sort_unstable_by(f64::total_cmp);
+        sort_f64(&mut xs);
         let n = xs.len();
         Stats {
             n,

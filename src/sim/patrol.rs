@@ -6,6 +6,7 @@
 //! the loop back to waypoint 0), and the lap time is the sum of the legs.
 
 use super::units::Loc;
+use crate::exact;
 use crate::network::{EdgeId, Network, NodeId};
 use crate::routing::{Direction, Search};
 use crate::scenario::Patrol;
@@ -91,7 +92,7 @@ impl LoopPlan {
     /// and has driven on undisturbed until `t`.
     #[inline]
     pub fn offset_at(&self, phase_s: f64, since: f64, t: f64) -> f64 {
-        let off = (phase_s + (t - since)).rem_euclid(self.lap_s);
+        let off = exact::rem_euclid(phase_s + (t - since), self.lap_s);
         // rem_euclid can round up to the modulus itself.
         if off >= self.lap_s {
             0.0
