@@ -1493,9 +1493,23 @@ impl ChQuery {
     /// was none, or when another query has run since.
     pub fn meet_path(&mut self, ch: &Ch, out: &mut Vec<EdgeId>) {
         out.clear();
-        let Some(meet) = self.last_meet else {
-            return;
-        };
+        if let Some(meet) = self.last_meet {
+            self.meet_path_at(ch, meet, out);
+        }
+    }
+
+    /// The meeting rank of the last successful [`ChQuery::meet`], while no
+    /// other query has run since.
+    pub fn last_meet(&self) -> Option<u32> {
+        self.last_meet
+    }
+
+    /// As [`ChQuery::meet_path`], for `meet` ([`ChQuery::last_meet`]) of a
+    /// [`ChQuery::meet`] after which the target space stayed as it was and
+    /// no other forward search ran ([`ChQuery::meet_frozen`] may have: it
+    /// reads and writes no labels).
+    pub fn meet_path_at(&mut self, ch: &Ch, meet: u32, out: &mut Vec<EdgeId>) {
+        out.clear();
         write_path(
             ch,
             &self.f,

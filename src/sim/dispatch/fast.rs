@@ -810,6 +810,9 @@ pub(super) struct Fast<'a> {
     /// The frozen space the last winner was met with, when it was, and
     /// the entry where it met the target space.
     won_frozen: Option<(u32, u32)>,
+    /// The meeting rank of the last winner's search, while that search's
+    /// labels are still the query's (no other search ran after it).
+    won_search: Option<u32>,
     loop_lb: Vec<Weight>,
     loop_gen: Vec<u32>,
     gen: u32,
@@ -837,6 +840,7 @@ impl<'a> Fast<'a> {
             space: false,
             won_fixed: None,
             won_frozen: None,
+            won_search: None,
             loop_lb: vec![0; ix.loops],
             loop_gen: vec![0; ix.loops],
             gen: 0,
@@ -901,7 +905,7 @@ impl<'a> Fast<'a> {
                     let c = Cost::new(0.0, w, u);
                     if c.beats(best) {
                         *best = Some(c);
-                        (self.won_fixed, self.won_frozen) = (None, None);
+                        (self.won_fixed, self.won_frozen, self.won_search) = (None, None, None);
                     }
                 }
             }
@@ -925,7 +929,7 @@ impl<'a> Fast<'a> {
         self.touched.clear();
         self.target = target;
         self.space = false;
-        (self.won_fixed, self.won_frozen) = (None, None);
+        (self.won_fixed, self.won_frozen, self.won_search) = (None, None, None);
         let mut best: Option<Cost> = None;
         let mut settled = 0;
         match &ix.table {
@@ -949,7 +953,8 @@ impl<'a> Fast<'a> {
                         let c = Cost::new(0.0, w, u);
                         if c.beats(&best) {
                             best = Some(c);
-                            (self.won_fixed, self.won_frozen) = (Some(j), None);
+                            (self.won_fixed, self.won_frozen, self.won_search) =
+                                (Some(j), None, None);
                             most_ms = ms_beyond(c.total_s);
                         }
                     }
@@ -1090,7 +1095,8 @@ impl<'a> Fast<'a> {
     fn exact(&mut self, c: Cand, best: &mut Option<Cost>) -> usize {
         let (ix, b) = (self.ix, bound(best, c.rem_s));
         // The weight, and where a frozen space met the call's.
-        let (d, meet) = if c.space == NO_SPACE {
+        let searched = c.space == NO_SPACE;
+        let (d, meet) = if searched {
             (self.q.meet(&ix.ch, c.x, b), None)
         } else {
             let (i, j) = (
@@ -1102,12 +1108,20 @@ impl<'a> Fast<'a> {
                 .meet_frozen(&ix.space_rank[i..j], &ix.space_w[i..j], b);
             (m.map(|m| m.0), m.map(|m| (c.space, m.1)))
         };
-        if let Some(d) = d {
+        let won = d.is_some_and(|d| {
             let cost = Cost::new(c.rem_s, d, c.unit);
-            if cost.beats(best) {
+            let won = cost.beats(best);
+            if won {
                 *best = Some(cost);
-                (self.won_fixed, self.won_frozen) = (None, meet);
             }
+            won
+        });
+        if won {
+            let search = if searched { self.q.last_meet() } else { None };
+            (self.won_fixed, self.won_frozen, self.won_search) = (None, meet, search);
+        } else if searched {
+            // Its search has replaced the winner's labels.
+            self.won_search = None;
         }
         self.q.last_settled()
     }
@@ -1136,6 +1150,11 @@ impl<'a> Fast<'a> {
             let (ranks, ups) = (&ix.space_rank[i..j], &ix.space_up[i..j]);
             debug_assert_eq!(ranks[0], ix.ch.rank_of(from), "a frozen space's root");
             self.q.meet_frozen_path(&ix.ch, ranks, ups, meet, out);
+            return;
+        }
+        // The winner was searched, and its labels are still at hand.
+        if let Some(meet) = self.won_search {
+            self.q.meet_path_at(&ix.ch, meet, out);
             return;
         }
         // The winner came from the target space: it is there already, and
