@@ -1356,6 +1356,33 @@ mod tests {
             proptest::prop_assert_eq!(union_runs(&mut list, &ends, a, b, &mut heads, &mut got), len);
             proptest::prop_assert_eq!(got, want);
         }
+
+        /// Lists made of a few sorted runs (few descents, sorted by
+        /// insertion) and lists of many (the library's sort) come out
+        /// sorted by start, with the same intervals, and measure the same
+        /// union as the library's sort gives.
+        #[test]
+        fn sorting_by_start_keeps_the_intervals_and_their_union(
+            runs in proptest::collection::vec(
+                proptest::collection::vec((0u32..400, 0u32..60), 0..15), 1..14),
+        ) {
+            let mut list: Vec<(f64, f64)> = Vec::new();
+            for run in &runs {
+                let mut run: Vec<(f64, f64)> =
+                    run.iter().map(|&(x, w)| (f64::from(x), f64::from(x + w))).collect();
+                run.sort_by(|p, q| p.0.total_cmp(&q.0));
+                list.extend(run);
+            }
+            let mut want = list.clone();
+            want.sort_by(|p, q| p.0.total_cmp(&q.0).then(p.1.total_cmp(&q.1)));
+            let mut got = list;
+            sort_by_start(&mut got);
+            proptest::prop_assert!(got.windows(2).all(|w| w[0].0 <= w[1].0));
+            let (mut x, mut y) = (Vec::new(), Vec::new());
+            proptest::prop_assert_eq!(union_len(&got, 0.0, 500.0, &mut x), union_len(&want, 0.0, 500.0, &mut y));
+            got.sort_by(|p, q| p.0.total_cmp(&q.0).then(p.1.total_cmp(&q.1)));
+            proptest::prop_assert_eq!(got, want);
+        }
     }
 
     #[test]
