@@ -68,9 +68,6 @@ fn fmod_fast(a: f64, y: f64) -> Option<f64> {
 /// is the last difference, whose true value is representable.
 #[inline]
 fn minus_product(a: f64, n: f64, y: f64) -> f64 {
-    if n == 0.0 {
-        return a;
-    }
     let p = n * y;
     let e = product_error(n, y, p);
     (a - p) - e

@@ -805,19 +805,29 @@ pub(super) struct Fast<'a> {
     /// The call of the last query, and whether `q` holds its target space.
     target: NodeId,
     space: bool,
-    /// The table source of the last winner, when it came from the table.
-    won_fixed: Option<usize>,
-    /// The frozen space the last winner was met with, when it was, and
-    /// the entry where it met the target space.
-    won_frozen: Option<(u32, u32)>,
-    /// The meeting rank of the last winner's search, while that search's
-    /// labels are still the query's (no other search ran after it).
-    won_search: Option<u32>,
+    /// Where the last winner's path can be had.
+    won: Won,
     loop_lb: Vec<Weight>,
     loop_gen: Vec<u32>,
     gen: u32,
     touched: Vec<(Weight, u32)>,
     cands: Vec<Cand>,
+}
+
+/// Where the path of a query's winner comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Won {
+    /// A search from the winner to the target space (a bucket entry, or a
+    /// search whose labels are gone).
+    Search,
+    /// The tree of table source `j`.
+    Table(usize),
+    /// The frozen space `k` of the winner's stop, which met the target
+    /// space at its entry `meet`.
+    Frozen { k: u32, meet: u32 },
+    /// The labels of the winner's own search, which met the target space
+    /// at rank `meet`: no other search ran after it.
+    Labels { meet: u32 },
 }
 
 /// A unit on a loop or on the move that may win, with a lower bound on
@@ -838,9 +848,7 @@ impl<'a> Fast<'a> {
             q: ChQuery::new(&ix.ch),
             target: NodeId(0),
             space: false,
-            won_fixed: None,
-            won_frozen: None,
-            won_search: None,
+            won: Won::Search,
             loop_lb: vec![0; ix.loops],
             loop_gen: vec![0; ix.loops],
             gen: 0,
@@ -905,7 +913,7 @@ impl<'a> Fast<'a> {
                     let c = Cost::new(0.0, w, u);
                     if c.beats(best) {
                         *best = Some(c);
-                        (self.won_fixed, self.won_frozen, self.won_search) = (None, None, None);
+                        self.won = Won::Search;
                     }
                 }
             }
@@ -929,7 +937,7 @@ impl<'a> Fast<'a> {
         self.touched.clear();
         self.target = target;
         self.space = false;
-        (self.won_fixed, self.won_frozen, self.won_search) = (None, None, None);
+        self.won = Won::Search;
         let mut best: Option<Cost> = None;
         let mut settled = 0;
         match &ix.table {
@@ -953,8 +961,7 @@ impl<'a> Fast<'a> {
                         let c = Cost::new(0.0, w, u);
                         if c.beats(&best) {
                             best = Some(c);
-                            (self.won_fixed, self.won_frozen, self.won_search) =
-                                (Some(j), None, None);
+                            self.won = Won::Table(j);
                             most_ms = ms_beyond(c.total_s);
                         }
                     }
@@ -1094,10 +1101,12 @@ impl<'a> Fast<'a> {
     /// The exact cost of candidate `c`; keeps it if it wins.
     fn exact(&mut self, c: Cand, best: &mut Option<Cost>) -> usize {
         let (ix, b) = (self.ix, bound(best, c.rem_s));
-        // The weight, and where a frozen space met the call's.
+        // The weight, and where the winner's path would come from.
         let searched = c.space == NO_SPACE;
-        let (d, meet) = if searched {
-            (self.q.meet(&ix.ch, c.x, b), None)
+        let (d, path) = if searched {
+            let d = self.q.meet(&ix.ch, c.x, b);
+            let meet = self.q.last_meet();
+            (d, meet.map_or(Won::Search, |meet| Won::Labels { meet }))
         } else {
             let (i, j) = (
                 ix.space_first[c.space as usize] as usize,
@@ -1106,7 +1115,11 @@ impl<'a> Fast<'a> {
             let m = self
                 .q
                 .meet_frozen(&ix.space_rank[i..j], &ix.space_w[i..j], b);
-            (m.map(|m| m.0), m.map(|m| (c.space, m.1)))
+            let path = m.map_or(Won::Search, |m| Won::Frozen {
+                k: c.space,
+                meet: m.1,
+            });
+            (m.map(|m| m.0), path)
         };
         let won = d.is_some_and(|d| {
             let cost = Cost::new(c.rem_s, d, c.unit);
@@ -1117,11 +1130,10 @@ impl<'a> Fast<'a> {
             won
         });
         if won {
-            let search = if searched { self.q.last_meet() } else { None };
-            (self.won_fixed, self.won_frozen, self.won_search) = (None, meet, search);
-        } else if searched {
+            self.won = path;
+        } else if searched && matches!(self.won, Won::Labels { .. }) {
             // Its search has replaced the winner's labels.
-            self.won_search = None;
+            self.won = Won::Search;
         }
         self.q.last_settled()
     }
@@ -1136,32 +1148,29 @@ impl<'a> Fast<'a> {
         out: &mut Vec<EdgeId>,
     ) {
         let ix = self.ix;
-        if let (Some(j), Some(tab)) = (self.won_fixed, &ix.table) {
-            tab.walk(net, j, self.target, out);
-            return;
+        match (self.won, &ix.table) {
+            (Won::Table(j), Some(tab)) => tab.walk(net, j, self.target, out),
+            // A loop unit met with its stop's frozen space: the meeting's
+            // path is at hand, up the list and down the target space.
+            (Won::Frozen { k, meet }, _) => {
+                let (i, j) = (
+                    ix.space_first[k as usize] as usize,
+                    ix.space_first[k as usize + 1] as usize,
+                );
+                let (ranks, ups) = (&ix.space_rank[i..j], &ix.space_up[i..j]);
+                debug_assert_eq!(ranks[0], ix.ch.rank_of(from), "a frozen space's root");
+                self.q.meet_frozen_path(&ix.ch, ranks, ups, meet, out);
+            }
+            // The winner was searched, and its labels are still at hand.
+            (Won::Labels { meet }, _) => self.q.meet_path_at(&ix.ch, meet, out),
+            // The winner came from the target space: it is there already,
+            // and nothing heavier than its weight need be searched.
+            _ => {
+                self.ensure_space(&None);
+                self.q.meet(&self.ix.ch, from, w.saturating_add(1));
+                self.q.meet_path(&self.ix.ch, out);
+            }
         }
-        // A loop unit met with its stop's frozen space: the meeting's path
-        // is at hand, up the list and down the target space.
-        if let Some((k, meet)) = self.won_frozen {
-            let (i, j) = (
-                ix.space_first[k as usize] as usize,
-                ix.space_first[k as usize + 1] as usize,
-            );
-            let (ranks, ups) = (&ix.space_rank[i..j], &ix.space_up[i..j]);
-            debug_assert_eq!(ranks[0], ix.ch.rank_of(from), "a frozen space's root");
-            self.q.meet_frozen_path(&ix.ch, ranks, ups, meet, out);
-            return;
-        }
-        // The winner was searched, and its labels are still at hand.
-        if let Some(meet) = self.won_search {
-            self.q.meet_path_at(&ix.ch, meet, out);
-            return;
-        }
-        // The winner came from the target space: it is there already, and
-        // nothing heavier than its weight need be searched.
-        self.ensure_space(&None);
-        self.q.meet(&self.ix.ch, from, w.saturating_add(1));
-        self.q.meet_path(&self.ix.ch, out);
     }
 
     /// The drive from `from` to a station (home) or a loop's waypoint.
