@@ -76,7 +76,7 @@ impl RankedBits {
 #[derive(Clone)]
 struct EdgeCuts {
     /// Bit `e % 64` of word `e / 64`: edge `e` has a code.
-    near: Vec<u64>,
+    coded: Vec<u64>,
     /// Per edge: [`NO_CUT`]; the hotspot whose circle holds it wholly, its
     /// only cut; or [`PART`] and where its cuts start in `cuts`.
     code: Vec<u32>,
@@ -125,11 +125,11 @@ impl EdgeCuts {
     /// From `(edge, hotspot, f0, f1)` sorted by edge, for `m` edges.
     fn new(m: usize, list: &[(u32, u32, f64, f64)]) -> EdgeCuts {
         let (mut code, mut cuts) = (vec![NO_CUT; m], Vec::new());
-        let mut near = vec![0u64; m.div_ceil(64)];
+        let mut coded = vec![0u64; m.div_ceil(64)];
         for run in list.chunk_by(|x, y| x.0 == y.0) {
             let (e, h, f0, f1) = run[0];
             assert!(h < PART && list.len() < PART as usize, "too many hotspots");
-            near[e as usize / 64] |= 1 << (e % 64);
+            coded[e as usize / 64] |= 1 << (e % 64);
             code[e as usize] = if run.len() == 1 && f0.to_bits() == 0 && f1 == 1.0 {
                 h
             } else {
@@ -139,13 +139,13 @@ impl EdgeCuts {
                 at
             };
         }
-        EdgeCuts { near, code, cuts }
+        EdgeCuts { coded, code, cuts }
     }
 
     /// How edge `e` crosses circles, if it does.
     #[inline]
     fn of(&self, e: usize) -> Option<Crossing<'_>> {
-        if self.near[e / 64] >> (e % 64) & 1 == 0 {
+        if self.coded[e / 64] >> (e % 64) & 1 == 0 {
             return None;
         }
         let code = self.code[e];
