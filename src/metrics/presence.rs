@@ -29,25 +29,43 @@ use crate::sim::units::Route;
 /// Simulated time between checkpoints, seconds.
 const SLICE_S: f64 = 86_400.0;
 
-/// A set of indices as a bit per index, with the bits counted before each
-/// word: a member's place among the members costs one word and one count.
+/// A set of indices as a bit per index.
+#[derive(Clone)]
+struct Bits(Vec<u64>);
+
+impl Bits {
+    /// The set of `members` among `n` indices.
+    fn new(n: usize, members: impl IntoIterator<Item = u32>) -> Bits {
+        let mut bits = vec![0u64; n.div_ceil(64)];
+        for i in members {
+            bits[i as usize / 64] |= 1 << (i % 64);
+        }
+        Bits(bits)
+    }
+
+    /// Whether `i` is a member.
+    #[inline]
+    fn has(&self, i: usize) -> bool {
+        self.0[i / 64] >> (i % 64) & 1 == 1
+    }
+}
+
+/// A set of indices as [`Bits`], with the bits counted before each word: a
+/// member's place among the members costs one word and one count.
 #[derive(Clone)]
 struct RankedBits {
-    bits: Vec<u64>,
+    bits: Bits,
     /// Bits set in the words before each word of `bits`.
     rank: Vec<u32>,
 }
 
 impl RankedBits {
-    /// The set of `members` (ascending) among `n` indices.
+    /// The set of `members` among `n` indices.
     fn new(n: usize, members: impl IntoIterator<Item = u32>) -> RankedBits {
-        let mut bits = vec![0u64; n.div_ceil(64)];
-        for i in members {
-            bits[i as usize / 64] |= 1 << (i % 64);
-        }
-        let mut rank = Vec::with_capacity(bits.len());
+        let bits = Bits::new(n, members);
+        let mut rank = Vec::with_capacity(bits.0.len());
         let mut acc = 0;
-        for w in &bits {
+        for w in &bits.0 {
             rank.push(acc);
             acc += w.count_ones();
         }
@@ -57,11 +75,10 @@ impl RankedBits {
     /// The place of `i` among the members, if it is one.
     #[inline]
     fn place(&self, i: usize) -> Option<usize> {
-        let word = self.bits[i / 64];
-        if word >> (i % 64) & 1 == 0 {
+        if !self.bits.has(i) {
             return None;
         }
-        let below = word & ((1u64 << (i % 64)) - 1);
+        let below = self.bits.0[i / 64] & ((1u64 << (i % 64)) - 1);
         Some((self.rank[i / 64] + below.count_ones()) as usize)
     }
 }
@@ -75,8 +92,8 @@ impl RankedBits {
 /// without reading `code` (4 bytes an edge, mostly not in that cache).
 #[derive(Clone)]
 struct EdgeCuts {
-    /// Bit `e % 64` of word `e / 64`: edge `e` has a code.
-    coded: Vec<u64>,
+    /// The edges with a code.
+    coded: Bits,
     /// Per edge: [`NO_CUT`]; the hotspot whose circle holds it wholly, its
     /// only cut; or [`PART`] and where its cuts start in `cuts`.
     code: Vec<u32>,
@@ -125,11 +142,9 @@ impl EdgeCuts {
     /// From `(edge, hotspot, f0, f1)` sorted by edge, for `m` edges.
     fn new(m: usize, list: &[(u32, u32, f64, f64)]) -> EdgeCuts {
         let (mut code, mut cuts) = (vec![NO_CUT; m], Vec::new());
-        let mut coded = vec![0u64; m.div_ceil(64)];
         for run in list.chunk_by(|x, y| x.0 == y.0) {
             let (e, h, f0, f1) = run[0];
             assert!(h < PART && list.len() < PART as usize, "too many hotspots");
-            coded[e as usize / 64] |= 1 << (e % 64);
             code[e as usize] = if run.len() == 1 && f0.to_bits() == 0 && f1 == 1.0 {
                 h
             } else {
@@ -139,13 +154,14 @@ impl EdgeCuts {
                 at
             };
         }
+        let coded = Bits::new(m, list.chunk_by(|x, y| x.0 == y.0).map(|run| run[0].0));
         EdgeCuts { coded, code, cuts }
     }
 
     /// How edge `e` crosses circles, if it does.
     #[inline]
     fn of(&self, e: usize) -> Option<Crossing<'_>> {
-        if self.coded[e / 64] >> (e % 64) & 1 == 0 {
+        if !self.coded.has(e) {
             return None;
         }
         let code = self.code[e];
