@@ -287,3 +287,21 @@ fn sweep_shards_merged_equal_the_unsharded_sweep() {
     let o = patrolsim(&["merge", "p0", "p1", "--out", "bad"], &d);
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// Caught when route times became whole milliseconds past departure: a mean
+/// written to `summary.json` read back one unit in the last place off,
+/// because serde_json's default float parser does not always round
+/// correctly. Shards and summaries must read back the values written.
+#[test]
+fn json_floats_read_back_exactly() {
+    for x in [
+        191.64269230769239_f64,
+        0.1 + 0.2,
+        1e-300,
+        123_456.789_012_345_67,
+    ] {
+        let text = serde_json::to_string(&x).unwrap();
+        let back: f64 = serde_json::from_str(&text).unwrap();
+        assert_eq!(back.to_bits(), x.to_bits(), "{text}");
+    }
+}

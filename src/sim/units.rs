@@ -5,7 +5,7 @@
 //! (which edge, the time left on it, how far along, and its coordinates).
 
 use super::patrol::LoopPlan;
-use crate::network::{EdgeId, Network, NodeId};
+use crate::network::{weight_ms, EdgeId, Network, NodeId};
 
 /// Index of a unit; units are numbered station by station in file order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -53,6 +53,14 @@ impl Loc {
     }
 }
 
+/// The time `ms` whole milliseconds after `t0`, seconds: how every time
+/// along a drive is reckoned, so that it is the same however the
+/// milliseconds were summed.
+#[inline]
+pub fn at_ms(t0: f64, ms: u64) -> f64 {
+    t0 + ms as f64 / 1000.0
+}
+
 /// A timed drive. Edge `i` is left at `t_end[i]`; the first edge may be
 /// joined part-way (a unit re-routed mid-edge).
 #[derive(Clone, Debug, PartialEq)]
@@ -90,7 +98,7 @@ impl Route {
         mut path: Vec<EdgeId>,
         mut t_end: Vec<f64>,
     ) -> Route {
-        let (start, mut t) = match loc {
+        let (start, t) = match loc {
             Loc::AtNode(v) => (Some(v), t0),
             Loc::OnEdge { edge, rem_s } => {
                 path.insert(0, edge);
@@ -102,13 +110,17 @@ impl Route {
             (Loc::AtNode(v), None) => v,
             (Loc::OnEdge { edge, .. }, None) => net.edge_to(edge),
         };
+        // Times are `t` plus the exact whole milliseconds driven since: one
+        // rounding each, whatever the order of the sums (a tree's times
+        // give the same ones).
         t_end.clear();
+        let mut ms = 0u64;
         for (i, &e) in path.iter().enumerate() {
             // The first edge of a route that starts mid-edge takes `rem_s`.
             if i > 0 || start.is_some() {
-                t += net.edge_time(e);
+                ms += weight_ms(net.edge_weight(e));
             }
-            t_end.push(t);
+            t_end.push(at_ms(t, ms));
         }
         Route {
             t0,
