@@ -20,7 +20,7 @@
 use std::borrow::Cow;
 
 use crate::exact;
-use crate::network::Network;
+use crate::network::{weight_s, Network};
 use crate::order::ordered;
 use crate::sim::events::{Observer, SimEvent};
 use crate::sim::patrol::LoopPlan;
@@ -925,7 +925,9 @@ fn drive(
         let Some(crossing) = edges.of(e) else {
             continue;
         };
-        let te = net.fwd.time_s[e];
+        // (The edge's time from its weight, which the route has just read:
+        // the same value as `time_s`, one array fewer in the cache.)
+        let te = weight_s(net.fwd.w[e]);
         let (s, f) = (route.t_end[i] - te, route.t_end[i]);
         let (lo, hi) = (later(later(s, from), route.t0), f);
         if te <= 0.0 || hi <= lo {

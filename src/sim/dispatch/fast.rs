@@ -279,8 +279,9 @@ impl Trees {
                         break;
                     }
                     out.push(EdgeId(l as u32));
-                    // Its time, which the route reads next, loads meanwhile.
-                    crate::routing::prefetch(&net.fwd.time_s[l as u32 as usize]);
+                    // Its weight, whose milliseconds the route reads next,
+                    // loads meanwhile.
+                    crate::routing::prefetch(&net.fwd.w[l as u32 as usize]);
                     p = (l >> 32) as u32;
                 }
             }
@@ -290,7 +291,7 @@ impl Trees {
                 while tree[x as usize] != NO_SLOT {
                     let slot = csr.first[x as usize] as usize + tree[x as usize] as usize;
                     out.push(EdgeId(csr.edge[slot]));
-                    crate::routing::prefetch(&net.fwd.time_s[csr.edge[slot] as usize]);
+                    crate::routing::prefetch(&net.fwd.w[csr.edge[slot] as usize]);
                     x = csr.head[slot];
                 }
             }
