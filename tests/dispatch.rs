@@ -183,7 +183,15 @@ proptest! {
                 let b = fast.nearest(view, t, target, pr);
                 prop_assert_eq!(&a, &b);
                 prop_assert_eq!(&a, &fast_buckets.nearest(view, t, target, pr));
-                // Drives home agree too.
+                // Drives home agree too: the winner's, walked with its
+                // drive to the call, first (once), then every station's.
+                if let Some(b) = &b {
+                    let u = &units[b.unit as usize];
+                    let home = stations[u.station as usize];
+                    let p = plain.path_home(&net, target, u.station, home);
+                    prop_assert_eq!(&p, &fast.path_home_of(&net, b.unit, target, u.station, home));
+                    prop_assert_eq!(&p, &fast_buckets.path_home_of(&net, b.unit, target, u.station, home));
+                }
                 for (s, &home) in stations.iter().enumerate() {
                     let p = plain.path_home(&net, target, s as u32, home);
                     prop_assert_eq!(&p, &fast.path_home(&net, target, s as u32, home));

@@ -462,7 +462,9 @@ impl<'a, O: Observer> Engine<'a, O> {
             self.units[unit as usize].home,
             self.units[unit as usize].station,
         );
-        let path = self.router.path_home(self.net, scene, station, home);
+        let path = self
+            .router
+            .path_home_of(self.net, unit, scene, station, home);
         if path.is_empty() {
             self.set_state(unit, UnitState::Idle);
             self.obs.event(t, &SimEvent::Home { unit });

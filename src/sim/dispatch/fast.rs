@@ -25,7 +25,8 @@
 //! buckets: a query reads one row for the units standing still, bounds
 //! loops and movers by the sources as landmarks, and runs the call's upward
 //! search only when one of those can still win. Routes from a station and
-//! home to it are walks up the table's trees.
+//! home to it are walks up the table's trees; a station unit's two are
+//! walked at once as it leaves, so that their loads overlap.
 //!
 //! Nothing here grows with the number of nodes per query; buffers are reused.
 
@@ -302,6 +303,57 @@ impl Trees {
     }
 }
 
+impl Trees {
+    /// Walk tree `i` of `self` (forward: to `v`) and tree `k` of `home`
+    /// (backward: from `v`) at once, as two independent chains of loads
+    /// whose waits overlap; as [`Trees::walk`] of each.
+    #[allow(clippy::too_many_arguments)]
+    fn walk_both(
+        &self,
+        home: &Trees,
+        net: &Network,
+        i: usize,
+        k: usize,
+        v: NodeId,
+        out: &mut Vec<EdgeId>,
+        back: &mut Vec<EdgeId>,
+    ) {
+        match (self, home) {
+            (Trees::Links { t, layout }, Trees::Links { t: h, .. }) => {
+                out.clear();
+                back.clear();
+                let n = net.node_count();
+                let (ta, tb) = (&t[i * n..(i + 1) * n], &h[k * n..(k + 1) * n]);
+                let (mut pa, mut pb) = (layout[v.idx()], layout[v.idx()]);
+                let (mut la, mut lb) = (ta[pa as usize], tb[pb as usize]);
+                while la != NO_LINK && lb != NO_LINK {
+                    out.push(EdgeId(la as u32));
+                    back.push(EdgeId(lb as u32));
+                    crate::routing::prefetch(&net.fwd.w[la as u32 as usize]);
+                    pa = (la >> 32) as u32;
+                    pb = (lb >> 32) as u32;
+                    la = ta[pa as usize];
+                    lb = tb[pb as usize];
+                }
+                while la != NO_LINK {
+                    out.push(EdgeId(la as u32));
+                    crate::routing::prefetch(&net.fwd.w[la as u32 as usize]);
+                    la = ta[(la >> 32) as usize];
+                }
+                while lb != NO_LINK {
+                    back.push(EdgeId(lb as u32));
+                    lb = tb[(lb >> 32) as usize];
+                }
+                out.reverse();
+            }
+            _ => {
+                self.walk(net, i, Direction::Forward, v, out);
+                home.walk(net, k, Direction::Backward, v, back);
+            }
+        }
+    }
+}
+
 /// One Dijkstra per root, its tree written in place: with `(none, place,
 /// entry)` as `shape`, node `v`'s entry is at `place(v)`, made by
 /// `entry(position among v's slots, edge, node at the other end)`, and `none`
@@ -478,6 +530,14 @@ impl Table {
         }
     }
 
+    /// Stations with a tree home: the first sources.
+    fn stations_with_homes(&self) -> usize {
+        match &self.home {
+            Trees::Links { t, layout } => t.len() / layout.len().max(1),
+            Trees::Slots(t) => t.len() / (self.ms.len() / self.src.len()).max(1),
+        }
+    }
+
     #[inline]
     fn far(&self, l: usize) -> &[u32] {
         let k = self.src.len();
@@ -497,6 +557,19 @@ impl Table {
     /// The route from fixed source `j` to node `v`.
     fn walk(&self, net: &Network, j: usize, v: NodeId, out: &mut Vec<EdgeId>) {
         self.pred.walk(net, j, Direction::Forward, v, out);
+    }
+
+    /// [`Table::walk`] to `v` and [`Table::walk_home`] from `v` at once,
+    /// for a unit of station `j` (the `j`-th source) that will drive home.
+    fn walk_there_and_home(
+        &self,
+        net: &Network,
+        j: usize,
+        v: NodeId,
+        out: &mut Vec<EdgeId>,
+        back: &mut Vec<EdgeId>,
+    ) {
+        self.pred.walk_both(&self.home, net, j, j, v, out, back);
     }
 
     /// The route from node `v` home to station `i`.
@@ -1170,6 +1243,33 @@ impl<'a> Fast<'a> {
                 self.ensure_space(&None);
                 self.q.meet(&self.ix.ch, from, w.saturating_add(1));
                 self.q.meet_path(&self.ix.ch, out);
+            }
+        }
+    }
+
+    /// As [`Fast::path_to_target`] for a winner standing at its `station`,
+    /// also walking its drive home from the target into `back` when the
+    /// winner came from the table (`true`; `false`, and `back` untouched,
+    /// if not).
+    pub(super) fn path_and_home(
+        &mut self,
+        net: &Network,
+        from: NodeId,
+        w: Weight,
+        station: u32,
+        out: &mut Vec<EdgeId>,
+        back: &mut Vec<EdgeId>,
+    ) -> bool {
+        match (self.won, &self.ix.table) {
+            (Won::Table(j), Some(tab))
+                if j == station as usize && j < tab.stations_with_homes() =>
+            {
+                tab.walk_there_and_home(net, j, self.target, out, back);
+                true
+            }
+            _ => {
+                self.path_to_target(net, from, w, out);
+                false
             }
         }
     }

@@ -313,6 +313,9 @@ pub struct Router<'a> {
     settled: usize,
     /// Emptied path buffers handed back by [`Router::recycle`], for reuse.
     spare: Vec<Vec<EdgeId>>,
+    /// Per unit: its drive home from a call's node, walked with its drive
+    /// there (see [`Router::path_home_of`]).
+    homes: Vec<(NodeId, Vec<EdgeId>)>,
 }
 
 impl<'a> Router<'a> {
@@ -328,6 +331,7 @@ impl<'a> Router<'a> {
             })),
             settled: 0,
             spare: Vec::new(),
+            homes: Vec::new(),
         }
     }
 
@@ -337,6 +341,7 @@ impl<'a> Router<'a> {
             kind: Kind::Fast(Box::new(fast::Fast::new(index))),
             settled: 0,
             spare: Vec::new(),
+            homes: Vec::new(),
         }
     }
 
@@ -380,6 +385,20 @@ impl<'a> Router<'a> {
         let (from, _) = loc.next(v.net);
         let mut path = self.buffer();
         match &mut self.kind {
+            // A station unit standing there will most likely drive home
+            // from the call: both walks at once.
+            Kind::Fast(f) if from != target && matches!(u.state, UnitState::Idle) => {
+                let i = best.unit as usize;
+                if self.homes.len() <= i {
+                    self.homes
+                        .resize_with(i + 1, || (NodeId(u32::MAX), Vec::new()));
+                }
+                let back = &mut self.homes[i];
+                back.0 = NodeId(u32::MAX);
+                if f.path_and_home(v.net, from, best.w, u.station, &mut path, &mut back.1) {
+                    back.0 = target;
+                }
+            }
             // The call's upward space is still there: half a query.
             Kind::Fast(f) if from != target => f.path_to_target(v.net, from, best.w, &mut path),
             _ => self.path_into(v.net, from, target, &mut path),
@@ -408,6 +427,26 @@ impl<'a> Router<'a> {
         home: NodeId,
     ) -> Vec<EdgeId> {
         self.path_to_fixed(net, from, Fixed::Home(station), home)
+    }
+
+    /// As [`Router::path_home`] for `unit`: the drive walked with its drive
+    /// to the call when it left its station, if it is from `from`.
+    pub fn path_home_of(
+        &mut self,
+        net: &Network,
+        unit: u32,
+        from: NodeId,
+        station: u32,
+        home: NodeId,
+    ) -> Vec<EdgeId> {
+        if let Some(h) = self.homes.get_mut(unit as usize) {
+            if h.0 == from {
+                h.0 = NodeId(u32::MAX);
+                let spare = self.spare.pop().unwrap_or_default();
+                return std::mem::replace(&mut h.1, spare);
+            }
+        }
+        self.path_home(net, from, station, home)
     }
 
     /// The drive from `from` to waypoint `wp` of loop `patrol`, at node `to`.
