@@ -170,11 +170,16 @@ proptest! {
         // and posts, and without (everything in buckets).
         let tabled = FastIndex::in_memory(&net, &stations, &loops, usize::MAX);
         let bucketed = FastIndex::in_memory(&net, &stations, &loops, 0);
+        // And with units on drives of their own searched, not met with
+        // their next node's frozen space.
+        let searched = FastIndex::in_memory_with_limits(&net, &stations, &loops, usize::MAX, 0);
         prop_assert!(tabled.table_sources() > 0);
         prop_assert_eq!(bucketed.table_sources(), 0);
+        prop_assert!(tabled.frozen_everywhere() && !searched.frozen_everywhere());
         let mut plain = Router::plain(n);
         let mut fast = Router::fast(&tabled);
         let mut fast_buckets = Router::fast(&bucketed);
+        let mut fast_searched = Router::fast(&searched);
         for &tg in &targets {
             for pr in [1u8, 2] {
                 let target = node(tg);
@@ -183,6 +188,7 @@ proptest! {
                 let b = fast.nearest(view, t, target, pr);
                 prop_assert_eq!(&a, &b);
                 prop_assert_eq!(&a, &fast_buckets.nearest(view, t, target, pr));
+                prop_assert_eq!(&a, &fast_searched.nearest(view, t, target, pr));
                 // Drives home agree too: the winner's, walked with its
                 // drive to the call, first (once), then every station's.
                 if let Some(b) = &b {

@@ -18,7 +18,13 @@
 //!   exact upward search from its next node, met with the call's space.
 //! - units on drives of their own (going home, rejoining) are bounded by
 //!   straight-line distance over the network's top straight-line speed, and
-//!   searched exactly only when that bound can win.
+//!   met exactly only when that bound can win.
+//!
+//! An exact meeting reads the *frozen* forward space of the unit's next node
+//! (its upward search, settled once at build time and listed by distance)
+//! against the call's space: loops' stops always have one, and every node
+//! does when they all fit [`FROZEN_ALL_MAX_ENTRIES`] (Porto: 2.9M entries,
+//! 59 MB); otherwise a unit on a drive of its own gets a search.
 //!
 //! When `fixed sources × nodes` fits [`TABLE_MAX_ENTRIES`], a [`Table`] of
 //! exact times from every station and post to every node replaces their
@@ -83,6 +89,55 @@ pub struct FastIndex {
     /// Beside them, each entry's way back ([`Frozen::up`]), for the path of
     /// a loop unit that wins.
     space_up: Vec<(u32, u32)>,
+    /// Every node has its frozen space, space `v` for node `v` (within
+    /// [`FROZEN_ALL_MAX_ENTRIES`]): units on drives of their own are met
+    /// with them too.
+    frozen_all: bool,
+}
+
+/// Frozen forward spaces of some nodes, one after another (see
+/// `FastIndex::space_first`).
+#[derive(Default)]
+struct FrozenSpaces {
+    first: Vec<u32>,
+    rank: Vec<u32>,
+    w: Vec<Weight>,
+    up: Vec<(u32, u32)>,
+}
+
+/// The frozen forward spaces of `nodes`, in that order, a few hundred at a
+/// time; `None` once they are more than `max_entries` (and at once when a
+/// sample of them says they would be).
+fn frozen_spaces(ch: &Ch, nodes: &[u32], max_entries: usize) -> Option<FrozenSpaces> {
+    let step = (nodes.len() / 256).max(1);
+    let sample: Vec<u32> = nodes.iter().step_by(step).copied().collect();
+    let sampled: usize = sample
+        .par_iter()
+        .map(|&v| frozen_space(ch, NodeId(v)).len())
+        .sum();
+    if sampled.saturating_mul(nodes.len()) > max_entries.saturating_mul(sample.len().max(1)) {
+        return None;
+    }
+    let mut out = FrozenSpaces {
+        first: vec![0],
+        ..FrozenSpaces::default()
+    };
+    for chunk in nodes.chunks(512) {
+        let spaces: Vec<Vec<Frozen>> = chunk
+            .par_iter()
+            .map(|&h| frozen_space(ch, NodeId(h)))
+            .collect();
+        for f in &spaces {
+            out.rank.extend(f.iter().map(|x| x.rank));
+            out.w.extend(f.iter().map(|x| x.w));
+            out.up.extend(f.iter().map(|x| x.up));
+            out.first.push(out.rank.len() as u32);
+        }
+        if out.rank.len() > max_entries {
+            return None;
+        }
+    }
+    Some(out)
 }
 
 /// The head of a lap edge, for the units of the loop driving it: its node,
@@ -102,6 +157,11 @@ const NO_SPACE: u32 = u32::MAX;
 /// need 0.4M; the synthetic 276k-node city's 0.8M would take memory it
 /// has not got to spare.
 pub const FROZEN_MAX_ENTRIES: usize = 1 << 19;
+
+/// Most entries of frozen spaces of every node kept (20 bytes each: at
+/// most 80 MiB); beyond it, only loops' stops have them. Porto's 54,754
+/// nodes need 2.9M; the synthetic 276k-node city's would not fit.
+pub const FROZEN_ALL_MAX_ENTRIES: usize = 1 << 22;
 
 /// Most `fixed sources × nodes` entries a [`FastIndex`] keeps in its table
 /// (4 bytes of time each, and 1 byte or 4 of tree, and as much again per
@@ -634,6 +694,28 @@ impl FastIndex {
         loops: &[LoopPlan],
         table_max_entries: usize,
     ) -> FastIndex {
+        FastIndex::with_limits(
+            net,
+            ch,
+            station_nodes,
+            loops,
+            table_max_entries,
+            FROZEN_ALL_MAX_ENTRIES,
+        )
+    }
+
+    /// As [`FastIndex::with_table_limit`], with every node's frozen space
+    /// only when they are at most `frozen_all_max_entries` in all (0:
+    /// never; units on drives of their own are then searched, with the
+    /// same answers).
+    pub fn with_limits(
+        net: &Network,
+        ch: Ch,
+        station_nodes: &[NodeId],
+        loops: &[LoopPlan],
+        table_max_entries: usize,
+        frozen_all_max_entries: usize,
+    ) -> FastIndex {
         let mut srcs: Vec<Src> = (0..station_nodes.len() as u32).map(Src::Station).collect();
         for (l, plan) in loops.iter().enumerate() {
             srcs.push(if plan.is_post() {
@@ -720,33 +802,29 @@ impl FastIndex {
                     .collect()
             })
             .collect();
-        // The stops of every loop, and one frozen space per distinct node.
+        // The stops of every loop, and one frozen space per distinct node;
+        // or one per node of the network when they all fit, so that units
+        // on drives of their own are met without searches too.
         let mut heads: Vec<u32> = loops
             .iter()
             .flat_map(|p| p.lap_edges.iter().map(|&e| net.fwd.head[e.idx()]))
             .collect();
         heads.sort_unstable();
         heads.dedup();
-        // A few hundred at a time, given up once they are too many.
-        let mut space_first = vec![0u32];
-        let (mut space_rank, mut space_w, mut space_up) = (Vec::new(), Vec::new(), Vec::new());
-        for chunk in heads.chunks(512) {
-            let spaces: Vec<Vec<Frozen>> = chunk
-                .par_iter()
-                .map(|&h| frozen_space(&ch, NodeId(h)))
-                .collect();
-            for f in &spaces {
-                space_rank.extend(f.iter().map(|x| x.rank));
-                space_w.extend(f.iter().map(|x| x.w));
-                space_up.extend(f.iter().map(|x| x.up));
-                space_first.push(space_rank.len() as u32);
-            }
-            if space_rank.len() > FROZEN_MAX_ENTRIES {
-                (space_first, space_rank, space_w, space_up) =
-                    (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-                break;
-            }
-        }
+        let every: Vec<u32> = (0..n as u32).collect();
+        let (frozen_all, spaces) = match frozen_spaces(&ch, &every, frozen_all_max_entries) {
+            Some(s) if n > 0 => (true, s),
+            _ => (
+                false,
+                frozen_spaces(&ch, &heads, FROZEN_MAX_ENTRIES).unwrap_or_default(),
+            ),
+        };
+        let FrozenSpaces {
+            first: space_first,
+            rank: space_rank,
+            w: space_w,
+            up: space_up,
+        } = spaces;
         let frozen = !space_rank.is_empty();
         let stops = loops
             .iter()
@@ -759,6 +837,7 @@ impl FastIndex {
                             xy: net.xy[h as usize],
                             node: NodeId(h),
                             space: match heads.binary_search(&h) {
+                                _ if frozen_all => h,
                                 Ok(i) if frozen => i as u32,
                                 _ => NO_SPACE,
                             },
@@ -769,6 +848,7 @@ impl FastIndex {
             .collect();
         FastIndex {
             stops,
+            frozen_all,
             space_first,
             space_rank,
             space_w,
@@ -813,8 +893,37 @@ impl FastIndex {
         loops: &[LoopPlan],
         table_max_entries: usize,
     ) -> FastIndex {
+        FastIndex::in_memory_with_limits(
+            net,
+            station_nodes,
+            loops,
+            table_max_entries,
+            FROZEN_ALL_MAX_ENTRIES,
+        )
+    }
+
+    /// As [`FastIndex::with_limits`], building the hierarchy in memory (no cache).
+    pub fn in_memory_with_limits(
+        net: &Network,
+        station_nodes: &[NodeId],
+        loops: &[LoopPlan],
+        table_max_entries: usize,
+        frozen_all_max_entries: usize,
+    ) -> FastIndex {
         let ch = Ch::load_or_build(net, None);
-        FastIndex::with_table_limit(net, ch, station_nodes, loops, table_max_entries)
+        FastIndex::with_limits(
+            net,
+            ch,
+            station_nodes,
+            loops,
+            table_max_entries,
+            frozen_all_max_entries,
+        )
+    }
+
+    /// Whether every node has its frozen space ([`FROZEN_ALL_MAX_ENTRIES`]).
+    pub fn frozen_everywhere(&self) -> bool {
+        self.frozen_all
     }
 
     /// Back the index's large arrays with huge pages ([`crate::pages`]).
@@ -1150,7 +1259,8 @@ impl<'a> Fast<'a> {
             }
             _ => {
                 let (x, rem_s) = unit.locate(v.net, v.loops, t).next(v.net);
-                (x, rem_s, v.net.xy[x.idx()], NO_SPACE)
+                let space = if self.ix.frozen_all { x.0 } else { NO_SPACE };
+                (x, rem_s, v.net.xy[x.idx()], space)
             }
         };
         let line_s = self.ix.line_s(metres(p, v.net.xy[target.idx()]));
