@@ -85,7 +85,9 @@ proptest! {
 // --- Contraction hierarchies against plain integer-weight Dijkstra ---------
 
 use patrolsim::network::{EdgeId, Weight};
-use patrolsim::routing::ch::{join, upward_space, Ch, ChQuery, FixedTarget};
+use patrolsim::routing::ch::{
+    frozen_space, frozen_target_space, join, upward_space, Ch, ChQuery, FixedTarget,
+};
 use patrolsim::routing::{Step, WeightSearch};
 
 /// Plain Dijkstra over `net.fwd.w` from `s`, run until every node is settled.
@@ -184,6 +186,56 @@ fn check_ch(net: &Network, ch: &Ch, sources: &[NodeId], targets: &[NodeId]) -> R
                 return Err(format!("{s:?} -> {t:?}: meet bound"));
             }
         }
+        // The frozen backward space of `t` as the target space: the same
+        // meetings, bounds and paths, from searches and from frozen
+        // forward spaces alike.
+        let ft = frozen_target_space(ch, t);
+        let (ranks, ws, ups): (Vec<u32>, Vec<Weight>, Vec<(u32, u32)>) = (
+            ft.iter().map(|f| f.rank).collect(),
+            ft.iter().map(|f| f.w).collect(),
+            ft.iter().map(|f| f.up).collect(),
+        );
+        q.fill_space_frozen(ch, t, &ranks, &ws, &ups, Weight::MAX);
+        for (i, &s) in sources.iter().enumerate() {
+            let plain = &refs[i];
+            let want = plain.settled_time(t).unwrap_or(Weight::MAX);
+            if q.meet(ch, s, Weight::MAX) != Some(want) {
+                return Err(format!("{s:?} -> {t:?}: meet, frozen target"));
+            }
+            q.meet_path(ch, &mut p);
+            if p != plain.path(net, t) {
+                return Err(format!("{s:?} -> {t:?}: meet path, frozen target"));
+            }
+            if q.meet(ch, s, want).is_some() || q.meet(ch, s, want + 1) != Some(want) {
+                return Err(format!("{s:?} -> {t:?}: meet bound, frozen target"));
+            }
+            let fs = frozen_space(ch, s);
+            let (fr, fw, fu): (Vec<u32>, Vec<Weight>, Vec<(u32, u32)>) = (
+                fs.iter().map(|f| f.rank).collect(),
+                fs.iter().map(|f| f.w).collect(),
+                fs.iter().map(|f| f.up).collect(),
+            );
+            match q.meet_frozen(&fr, &fw, Weight::MAX) {
+                Some((w, meet)) if w == want => {
+                    q.meet_frozen_path(ch, &fr, &fu, meet, &mut p);
+                    if p != plain.path(net, t) {
+                        return Err(format!("{s:?} -> {t:?}: frozen meeting's path"));
+                    }
+                }
+                m => return Err(format!("{s:?} -> {t:?}: frozen meeting {m:?}")),
+            }
+        }
+        // Within a limit: only the lighter entries, still enough below it.
+        for (i, &s) in sources.iter().enumerate() {
+            let want = refs[i].settled_time(t).unwrap_or(Weight::MAX);
+            q.fill_space_frozen(ch, t, &ranks, &ws, &ups, want.saturating_add(1));
+            if q.meet(ch, s, Weight::MAX) != Some(want) {
+                return Err(format!(
+                    "{s:?} -> {t:?}: meet within a limit, frozen target"
+                ));
+            }
+        }
+        let _ = q.target_space(ch, t);
         // A fixed target: the same paths by forward searches alone, and the
         // target space left as it was.
         let fixed = FixedTarget::new(ch, t);

@@ -1219,6 +1219,11 @@ pub struct ChQuery {
     /// Meeting node of the last successful meet (the target space is the
     /// one it met: a new one forgets it).
     last_meet: Option<u32>,
+    /// The target space came from a frozen list
+    /// ([`ChQuery::fill_space_frozen`]), not from the labels `t`: its way
+    /// to the target is `t_ups` (beside `space_ranks`).
+    space_frozen: bool,
+    t_ups: Vec<(u32, u32)>,
     settled: usize,
     chain: Vec<u32>,
     stack: Vec<(bool, u32)>,
@@ -1237,6 +1242,8 @@ impl ChQuery {
             target: NONE,
             space: Vec::new(),
             last_meet: None,
+            space_frozen: false,
+            t_ups: Vec::new(),
             settled: 0,
             chain: Vec::new(),
             stack: Vec::new(),
@@ -1350,6 +1357,55 @@ impl ChQuery {
         self.target = rt;
         self.t.start(&ch.both, rt);
         self.settled = 0;
+        self.space_frozen = false;
+    }
+
+    /// As [`ChQuery::fill_space`], from the frozen backward space of `t`
+    /// ([`frozen_target_space`], as `ranks`, `weights` and `ups`): a copy
+    /// of its entries lighter than `limit`, no search. Stalled nodes are
+    /// left out, which changes no meeting ([`ChQuery::meet`],
+    /// [`ChQuery::meet_frozen`]) nor its path; it cannot be grown.
+    pub fn fill_space_frozen(
+        &mut self,
+        ch: &Ch,
+        t: NodeId,
+        ranks: &[u32],
+        weights: &[Weight],
+        ups: &[(u32, u32)],
+        limit: Weight,
+    ) {
+        self.last_meet = None;
+        for &v in &self.space_ranks {
+            self.in_space[v as usize] = Weight::MAX;
+        }
+        self.space_ranks.clear();
+        self.t_ups.clear();
+        self.target = ch.rank[t.idx()];
+        self.space_frozen = true;
+        let n = weights.partition_point(|&w| w < limit);
+        for k in 0..n {
+            self.in_space[ranks[k] as usize] = weights[k];
+        }
+        self.space_ranks.extend_from_slice(&ranks[..n]);
+        self.t_ups.extend_from_slice(&ups[..n]);
+        self.settled = n;
+    }
+
+    /// The backward arcs from rank `meet` of the target space down to the
+    /// target, in driving order, into `chain` (cleared first).
+    fn target_chain(&mut self, ch: &Ch, meet: u32) {
+        self.chain.clear();
+        if !self.space_frozen {
+            self.t.chain(ch, false, meet, &mut self.chain);
+            return;
+        }
+        let Some(mut k) = self.space_ranks.iter().position(|&r| r == meet) else {
+            return;
+        };
+        while self.t_ups[k] != FROZEN_ROOT {
+            self.chain.push(self.t_ups[k].1);
+            k = self.t_ups[k].0 as usize;
+        }
     }
 
     /// Add the next node lighter than `limit` to the target space begun by
@@ -1481,9 +1537,8 @@ impl ChQuery {
         for &i in chain.iter().rev() {
             unpack(ch, true, i, &mut self.stack, out);
         }
-        chain.clear();
-        self.t.chain(ch, false, ranks[meet as usize], chain);
-        for &i in chain.iter() {
+        self.target_chain(ch, ranks[meet as usize]);
+        for &i in self.chain.iter() {
             unpack(ch, false, i, &mut self.stack, out);
         }
     }
@@ -1510,15 +1565,11 @@ impl ChQuery {
     /// reads and writes no labels).
     pub fn meet_path_at(&mut self, ch: &Ch, meet: u32, out: &mut Vec<EdgeId>) {
         out.clear();
-        write_path(
-            ch,
-            &self.f,
-            &self.t,
-            meet,
-            &mut self.chain,
-            &mut self.stack,
-            out,
-        );
+        write_up(ch, &self.f, meet, &mut self.chain, &mut self.stack, out);
+        self.target_chain(ch, meet);
+        for &i in self.chain.iter() {
+            unpack(ch, false, i, &mut self.stack, out);
+        }
     }
 
     /// The weight of the shortest path `s -> t.target()` and the path in
@@ -1637,7 +1688,18 @@ pub const FROZEN_ROOT: (u32, u32) = (NONE, NONE);
 /// node that is met often (a loop's), it turns each meeting into a scan of
 /// a short list, and the path of a meeting into a walk up the list.
 pub fn frozen_space(ch: &Ch, s: NodeId) -> Vec<Frozen> {
-    let mut out = settled_space(ch, s, Direction::Forward);
+    frozen_space_dir(ch, s, Direction::Forward)
+}
+
+/// As [`frozen_space`], of the backward upward space of `t` (`w` is then
+/// `d(node -> t)`, and `up` leads on towards `t` by backward arcs): for
+/// [`ChQuery::fill_space_frozen`].
+pub fn frozen_target_space(ch: &Ch, t: NodeId) -> Vec<Frozen> {
+    frozen_space_dir(ch, t, Direction::Backward)
+}
+
+fn frozen_space_dir(ch: &Ch, s: NodeId, dir: Direction) -> Vec<Frozen> {
+    let mut out = settled_space(ch, s, dir);
     out.sort_unstable_by_key(|f| (f.w, f.rank));
     // Parents by rank, then by place in the list.
     let place: HashMap<u32, u32> = out

@@ -24,7 +24,9 @@
 //! (its upward search, settled once at build time and listed by distance)
 //! against the call's space: loops' stops always have one, and every node
 //! does when they all fit [`FROZEN_ALL_MAX_ENTRIES`] (Porto: 2.9M entries,
-//! 59 MB); otherwise a unit on a drive of its own gets a search.
+//! 59 MB); otherwise a unit on a drive of its own gets a search. Every
+//! node's backward space is then frozen too (as much again), and a call's
+//! space is a copy of its node's, not a search.
 //!
 //! When `fixed sources × nodes` fits [`TABLE_MAX_ENTRIES`], a [`Table`] of
 //! exact times from every station and post to every node replaces their
@@ -38,7 +40,9 @@
 
 use super::{first_taking, Cost, Fixed, View};
 use crate::network::{weight_ms, weight_s, EdgeId, Network, NodeId, Weight, TIE_BITS};
-use crate::routing::ch::{frozen_space, upward_space, Ch, ChQuery, FixedTarget, Frozen};
+use crate::routing::ch::{
+    frozen_space, frozen_target_space, upward_space, Ch, ChQuery, FixedTarget, Frozen,
+};
 use crate::routing::{Direction, Step, WeightSearch};
 use crate::sim::patrol::LoopPlan;
 use crate::sim::units::UnitState;
@@ -93,6 +97,9 @@ pub struct FastIndex {
     /// [`FROZEN_ALL_MAX_ENTRIES`]): units on drives of their own are met
     /// with them too.
     frozen_all: bool,
+    /// Every node's frozen backward space, node `v`'s `v`-th, when they fit
+    /// too: a call's space is then copied, not searched.
+    targets: Option<FrozenSpaces>,
 }
 
 /// Frozen forward spaces of some nodes, one after another (see
@@ -108,13 +115,19 @@ struct FrozenSpaces {
 /// The frozen forward spaces of `nodes`, in that order, a few hundred at a
 /// time; `None` once they are more than `max_entries` (and at once when a
 /// sample of them says they would be).
-fn frozen_spaces(ch: &Ch, nodes: &[u32], max_entries: usize) -> Option<FrozenSpaces> {
+fn frozen_spaces(
+    ch: &Ch,
+    nodes: &[u32],
+    max_entries: usize,
+    dir: Direction,
+) -> Option<FrozenSpaces> {
+    let space = |v: u32| match dir {
+        Direction::Forward => frozen_space(ch, NodeId(v)),
+        Direction::Backward => frozen_target_space(ch, NodeId(v)),
+    };
     let step = (nodes.len() / 256).max(1);
     let sample: Vec<u32> = nodes.iter().step_by(step).copied().collect();
-    let sampled: usize = sample
-        .par_iter()
-        .map(|&v| frozen_space(ch, NodeId(v)).len())
-        .sum();
+    let sampled: usize = sample.par_iter().map(|&v| space(v).len()).sum();
     if sampled.saturating_mul(nodes.len()) > max_entries.saturating_mul(sample.len().max(1)) {
         return None;
     }
@@ -123,10 +136,7 @@ fn frozen_spaces(ch: &Ch, nodes: &[u32], max_entries: usize) -> Option<FrozenSpa
         ..FrozenSpaces::default()
     };
     for chunk in nodes.chunks(512) {
-        let spaces: Vec<Vec<Frozen>> = chunk
-            .par_iter()
-            .map(|&h| frozen_space(ch, NodeId(h)))
-            .collect();
+        let spaces: Vec<Vec<Frozen>> = chunk.par_iter().map(|&h| space(h)).collect();
         for f in &spaces {
             out.rank.extend(f.iter().map(|x| x.rank));
             out.w.extend(f.iter().map(|x| x.w));
@@ -812,13 +822,15 @@ impl FastIndex {
         heads.sort_unstable();
         heads.dedup();
         let every: Vec<u32> = (0..n as u32).collect();
-        let (frozen_all, spaces) = match frozen_spaces(&ch, &every, frozen_all_max_entries) {
-            Some(s) if n > 0 => (true, s),
-            _ => (
-                false,
-                frozen_spaces(&ch, &heads, FROZEN_MAX_ENTRIES).unwrap_or_default(),
-            ),
-        };
+        let (frozen_all, spaces) =
+            match frozen_spaces(&ch, &every, frozen_all_max_entries, Direction::Forward) {
+                Some(s) if n > 0 => (true, s),
+                _ => (
+                    false,
+                    frozen_spaces(&ch, &heads, FROZEN_MAX_ENTRIES, Direction::Forward)
+                        .unwrap_or_default(),
+                ),
+            };
         let FrozenSpaces {
             first: space_first,
             rank: space_rank,
@@ -826,6 +838,12 @@ impl FastIndex {
             up: space_up,
         } = spaces;
         let frozen = !space_rank.is_empty();
+        // And every node's backward space, for a call's, when they fit too.
+        let targets = if frozen_all {
+            frozen_spaces(&ch, &every, frozen_all_max_entries, Direction::Backward)
+        } else {
+            None
+        };
         let stops = loops
             .iter()
             .map(|plan| {
@@ -849,6 +867,7 @@ impl FastIndex {
         FastIndex {
             stops,
             frozen_all,
+            targets,
             space_first,
             space_rank,
             space_w,
@@ -934,6 +953,10 @@ impl FastIndex {
         prefer_huge(&self.entries);
         prefer_huge(&self.space_rank);
         prefer_huge(&self.space_w);
+        if let Some(ts) = &self.targets {
+            prefer_huge(&ts.rank);
+            prefer_huge(&ts.w);
+        }
         if let Some(tab) = &self.table {
             prefer_huge(&tab.ms);
             prefer_huge(&tab.far);
@@ -1054,7 +1077,21 @@ impl<'a> Fast<'a> {
         }
         self.space = true;
         let limit = bound(best, 0.0);
-        self.q.fill_space(&self.ix.ch, self.target, limit);
+        match &self.ix.targets {
+            Some(ts) => {
+                let v = self.target.idx();
+                let (i, j) = (ts.first[v] as usize, ts.first[v + 1] as usize);
+                self.q.fill_space_frozen(
+                    &self.ix.ch,
+                    self.target,
+                    &ts.rank[i..j],
+                    &ts.w[i..j],
+                    &ts.up[i..j],
+                    limit,
+                );
+            }
+            _ => self.q.fill_space(&self.ix.ch, self.target, limit),
+        }
         self.q.last_settled()
     }
 
