@@ -1111,34 +1111,63 @@ impl<'a> Fast<'a> {
     fn scan_buckets(&mut self, v: &View<'_>, priority: u8, best: &mut Option<Cost>) -> usize {
         let ix = self.ix;
         self.space = true;
+        if let Some(ts) = &ix.targets {
+            // The call's frozen space, in the order a search settles it.
+            let t = self.target.idx();
+            let (i, j) = (ts.first[t] as usize, ts.first[t + 1] as usize);
+            let (ranks, ws) = (&ts.rank[i..j], &ts.w[i..j]);
+            let mut k = 0;
+            while k < ranks.len() && ws[k] < bound(best, 0.0) {
+                self.scan_bucket(v, priority, best, ranks[k], ws[k]);
+                k += 1;
+            }
+            let limit = bound(best, 0.0);
+            self.q
+                .fill_space_frozen(&ix.ch, self.target, ranks, ws, &ts.up[i..j], limit);
+            return k;
+        }
         self.q.begin_space(&ix.ch, self.target);
         while let Some((x, db)) = self.q.grow_space(&ix.ch, bound(best, 0.0)) {
-            for &(s, ds) in ix.bucket(x) {
-                let w = ds + db;
-                if best.is_some_and(|b| weight_s(w) > b.total_s) {
-                    break;
+            self.scan_bucket(v, priority, best, x, db);
+        }
+        self.q.last_settled()
+    }
+
+    /// Scan the bucket of the node of rank `x`, `db` from the call.
+    #[inline]
+    fn scan_bucket(
+        &mut self,
+        v: &View<'_>,
+        priority: u8,
+        best: &mut Option<Cost>,
+        x: u32,
+        db: Weight,
+    ) {
+        let ix = self.ix;
+        for &(s, ds) in ix.bucket(x) {
+            let w = ds + db;
+            if best.is_some_and(|b| weight_s(w) > b.total_s) {
+                break;
+            }
+            if let Src::Loop(l) = ix.srcs[s as usize] {
+                let li = l as usize;
+                if !v.avail.looping[li].is_empty() {
+                    if self.loop_gen[li] != self.gen {
+                        self.loop_gen[li] = self.gen;
+                        self.loop_lb[li] = w;
+                        self.touched.push((0, l));
+                    } else if w < self.loop_lb[li] {
+                        self.loop_lb[li] = w;
+                    }
                 }
-                if let Src::Loop(l) = ix.srcs[s as usize] {
-                    let li = l as usize;
-                    if !v.avail.looping[li].is_empty() {
-                        if self.loop_gen[li] != self.gen {
-                            self.loop_gen[li] = self.gen;
-                            self.loop_lb[li] = w;
-                            self.touched.push((0, l));
-                        } else if w < self.loop_lb[li] {
-                            self.loop_lb[li] = w;
-                        }
-                    }
-                } else if let Some(u) = self.fixed_unit(v, s, priority) {
-                    let c = Cost::new(0.0, w, u);
-                    if c.beats(best) {
-                        *best = Some(c);
-                        self.won = Won::Search;
-                    }
+            } else if let Some(u) = self.fixed_unit(v, s, priority) {
+                let c = Cost::new(0.0, w, u);
+                if c.beats(best) {
+                    *best = Some(c);
+                    self.won = Won::Search;
                 }
             }
         }
-        self.q.last_settled()
     }
 
     pub(super) fn nearest(
