@@ -254,6 +254,19 @@ fn check_ch(net: &Network, ch: &Ch, sources: &[NodeId], targets: &[NodeId]) -> R
             if q.meet(ch, s, Weight::MAX) != Some(want) {
                 return Err(format!("{s:?} -> {t:?}: meet after path_to_fixed"));
             }
+            // From the frozen forward space of `s`: the same, no search.
+            let fs = frozen_space(ch, s);
+            let (fr, fw, fu): (Vec<u32>, Vec<Weight>, Vec<(u32, u32)>) = (
+                fs.iter().map(|f| f.rank).collect(),
+                fs.iter().map(|f| f.w).collect(),
+                fs.iter().map(|f| f.up).collect(),
+            );
+            if q.path_to_fixed_frozen(ch, (&fr, &fw, &fu), &fixed, &mut p) != Some(want) {
+                return Err(format!("{s:?} -> {t:?}: path_to_fixed_frozen weight"));
+            }
+            if p != plain.path(net, t) {
+                return Err(format!("{s:?} -> {t:?}: path_to_fixed_frozen path"));
+            }
         }
     }
     Ok(())

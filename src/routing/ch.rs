@@ -1604,6 +1604,52 @@ impl ChQuery {
         Some(best)
     }
 
+    /// As [`ChQuery::path_to_fixed`] from a node whose forward space was
+    /// frozen ([`frozen_space`], as `ranks`, `weights` and `ups`): the same
+    /// weight and path, by a scan of the list against the target's space,
+    /// no search.
+    pub fn path_to_fixed_frozen(
+        &mut self,
+        ch: &Ch,
+        (ranks, weights, ups): (&[u32], &[Weight], &[(u32, u32)]),
+        t: &FixedTarget,
+        out: &mut Vec<EdgeId>,
+    ) -> Option<Weight> {
+        out.clear();
+        self.last_meet = None;
+        // The first lightest meeting in the list's order.
+        let (mut best, mut meet) = (Weight::MAX, None);
+        for (k, (&v, &d)) in ranks.iter().zip(weights).enumerate() {
+            if d >= best {
+                break;
+            }
+            if let Ok(i) = t.ranks.binary_search(&v) {
+                let c = d.saturating_add(t.dist[i]);
+                if c < best {
+                    (best, meet) = (c, Some((k, i)));
+                }
+            }
+        }
+        self.settled = ranks.len();
+        let (k, mut i) = meet?;
+        let chain = &mut self.chain;
+        chain.clear();
+        let mut k = k;
+        while ups[k] != FROZEN_ROOT {
+            chain.push(ups[k].1);
+            k = ups[k].0 as usize;
+        }
+        for &a in chain.iter().rev() {
+            unpack(ch, true, a, &mut self.stack, out);
+        }
+        while t.next[i] != NONE {
+            let (a, b) = t.span[i];
+            out.extend_from_slice(&t.edges[a as usize..b as usize]);
+            i = t.next[i] as usize;
+        }
+        Some(best)
+    }
+
     /// Nodes settled (stalled ones included) by the last query: a cost measure.
     pub fn last_settled(&self) -> usize {
         self.settled

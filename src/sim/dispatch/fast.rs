@@ -1464,6 +1464,16 @@ impl<'a> Fast<'a> {
             (Fixed::Home(i), None) => &ix.homes[i as usize],
             (Fixed::Waypoint(l, w), _) => &ix.waypoints[l as usize][w as usize],
         };
+        if ix.frozen_all {
+            // Every node's forward space is at hand: no search.
+            let (i, j) = (
+                ix.space_first[from.idx()] as usize,
+                ix.space_first[from.idx() + 1] as usize,
+            );
+            let space = (&ix.space_rank[i..j], &ix.space_w[i..j], &ix.space_up[i..j]);
+            self.q.path_to_fixed_frozen(&ix.ch, space, target, out);
+            return;
+        }
         self.q.path_to_fixed(&ix.ch, from, target, out);
     }
 
