@@ -178,7 +178,9 @@ proptest! {
         prop_assert!(tabled.frozen_everywhere() && !searched.frozen_everywhere());
         let mut plain = Router::plain(n);
         let mut fast = Router::fast(&tabled);
+        fast.walk_homes_early(true);
         let mut fast_buckets = Router::fast(&bucketed);
+        fast_buckets.walk_homes_early(true);
         let mut fast_searched = Router::fast(&searched);
         for &tg in &targets {
             for pr in [1u8, 2] {

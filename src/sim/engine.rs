@@ -163,10 +163,12 @@ impl<'a, O: Observer> Engine<'a, O> {
             })
             .collect();
         let avail = Avail::of(&units, scn.stations.len(), prepared.loops.len());
-        let router = match &prepared.fast {
+        let mut router = match &prepared.fast {
             Some(ix) => Router::fast(ix),
             None => Router::plain(scn.net.node_count()),
         };
+        // Station units mostly drive home from their calls.
+        router.walk_homes_early(true);
         Engine {
             net: &scn.net,
             calls,

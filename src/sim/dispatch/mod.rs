@@ -316,6 +316,9 @@ pub struct Router<'a> {
     /// Per unit: its drive home from a call's node, walked with its drive
     /// there (see [`Router::path_home_of`]).
     homes: Vec<(NodeId, Vec<EdgeId>)>,
+    /// Walk a station unit's drive home with its drive to the call
+    /// ([`Router::walk_homes_early`]).
+    early_homes: bool,
 }
 
 impl<'a> Router<'a> {
@@ -332,6 +335,7 @@ impl<'a> Router<'a> {
             settled: 0,
             spare: Vec::new(),
             homes: Vec::new(),
+            early_homes: false,
         }
     }
 
@@ -342,6 +346,7 @@ impl<'a> Router<'a> {
             settled: 0,
             spare: Vec::new(),
             homes: Vec::new(),
+            early_homes: false,
         }
     }
 
@@ -387,7 +392,9 @@ impl<'a> Router<'a> {
         match &mut self.kind {
             // A station unit standing there will most likely drive home
             // from the call: both walks at once.
-            Kind::Fast(f) if from != target && matches!(u.state, UnitState::Idle) => {
+            Kind::Fast(f)
+                if self.early_homes && from != target && matches!(u.state, UnitState::Idle) =>
+            {
                 let i = best.unit as usize;
                 if self.homes.len() <= i {
                     self.homes
@@ -427,6 +434,15 @@ impl<'a> Router<'a> {
         home: NodeId,
     ) -> Vec<EdgeId> {
         self.path_to_fixed(net, from, Fixed::Home(station), home)
+    }
+
+    /// Let [`Router::nearest`] also walk the drive home of a winner that
+    /// stands at its station, from the call, at once with its drive there
+    /// (the two walks' loads overlap), for [`Router::path_home_of`]: for a
+    /// caller that will send most units home from their calls, as the
+    /// engine does. Off by default.
+    pub fn walk_homes_early(&mut self, on: bool) {
+        self.early_homes = on;
     }
 
     /// As [`Router::path_home`] for `unit`: the drive walked with its drive
