@@ -86,7 +86,7 @@ proptest! {
 
 use patrolsim::network::{EdgeId, Weight};
 use patrolsim::routing::ch::{
-    frozen_space, frozen_target_space, join, upward_space, Ch, ChQuery, FixedTarget,
+    frozen_space, frozen_target_space, join, upward_space, Ch, ChQuery, FixedTarget, Frozen,
 };
 use patrolsim::routing::{Step, WeightSearch};
 
@@ -116,6 +116,15 @@ fn check_chain(net: &Network, p: &[EdgeId], s: NodeId, t: NodeId, w: Weight) -> 
         return Err(format!("path weighs {sum}, distance {w}"));
     }
     Ok(())
+}
+
+/// A frozen space as its columns: ranks, weights and ways back.
+fn columns(space: &[Frozen]) -> (Vec<u32>, Vec<Weight>, Vec<(u32, u32)>) {
+    (
+        space.iter().map(|f| f.rank).collect(),
+        space.iter().map(|f| f.w).collect(),
+        space.iter().map(|f| f.up).collect(),
+    )
 }
 
 /// Every CH query from each source in `sources` to each target in `targets`
@@ -190,11 +199,7 @@ fn check_ch(net: &Network, ch: &Ch, sources: &[NodeId], targets: &[NodeId]) -> R
         // meetings, bounds and paths, from searches and from frozen
         // forward spaces alike.
         let ft = frozen_target_space(ch, t);
-        let (ranks, ws, ups): (Vec<u32>, Vec<Weight>, Vec<(u32, u32)>) = (
-            ft.iter().map(|f| f.rank).collect(),
-            ft.iter().map(|f| f.w).collect(),
-            ft.iter().map(|f| f.up).collect(),
-        );
+        let (ranks, ws, ups) = columns(&ft);
         q.fill_space_frozen(ch, t, &ranks, &ws, &ups, Weight::MAX);
         for (i, &s) in sources.iter().enumerate() {
             let plain = &refs[i];
@@ -210,11 +215,7 @@ fn check_ch(net: &Network, ch: &Ch, sources: &[NodeId], targets: &[NodeId]) -> R
                 return Err(format!("{s:?} -> {t:?}: meet bound, frozen target"));
             }
             let fs = frozen_space(ch, s);
-            let (fr, fw, fu): (Vec<u32>, Vec<Weight>, Vec<(u32, u32)>) = (
-                fs.iter().map(|f| f.rank).collect(),
-                fs.iter().map(|f| f.w).collect(),
-                fs.iter().map(|f| f.up).collect(),
-            );
+            let (fr, fw, fu) = columns(&fs);
             match q.meet_frozen(&fr, &fw, Weight::MAX) {
                 Some((w, meet)) if w == want => {
                     q.meet_frozen_path(ch, &fr, &fu, meet, &mut p);
@@ -256,11 +257,7 @@ fn check_ch(net: &Network, ch: &Ch, sources: &[NodeId], targets: &[NodeId]) -> R
             }
             // From the frozen forward space of `s`: the same, no search.
             let fs = frozen_space(ch, s);
-            let (fr, fw, fu): (Vec<u32>, Vec<Weight>, Vec<(u32, u32)>) = (
-                fs.iter().map(|f| f.rank).collect(),
-                fs.iter().map(|f| f.w).collect(),
-                fs.iter().map(|f| f.up).collect(),
-            );
+            let (fr, fw, fu) = columns(&fs);
             if q.path_to_fixed_frozen(ch, (&fr, &fw, &fu), &fixed, &mut p) != Some(want) {
                 return Err(format!("{s:?} -> {t:?}: path_to_fixed_frozen weight"));
             }

@@ -1143,6 +1143,32 @@ fn unpack_in(
     }
 }
 
+/// The arcs from entry `k` of a frozen space back to its root (by
+/// [`Frozen::up`]), pushed to `chain` (cleared first) from `k` on.
+fn frozen_chain(ups: &[(u32, u32)], mut k: usize, chain: &mut Vec<u32>) {
+    chain.clear();
+    while ups[k] != FROZEN_ROOT {
+        chain.push(ups[k].1);
+        k = ups[k].0 as usize;
+    }
+}
+
+/// Append the path from the root of a frozen forward space up to its entry
+/// `k` to `out`, unpacked.
+fn write_frozen_up(
+    ch: &Ch,
+    ups: &[(u32, u32)],
+    k: usize,
+    chain: &mut Vec<u32>,
+    stack: &mut Vec<(bool, u32)>,
+    out: &mut Vec<EdgeId>,
+) {
+    frozen_chain(ups, k, chain);
+    for &i in chain.iter().rev() {
+        unpack(ch, true, i, stack, out);
+    }
+}
+
 /// Append the upward part of a path to `out`: from the root of `f` up to
 /// `meet`, unpacked.
 fn write_up(
@@ -1463,12 +1489,8 @@ impl ChQuery {
             self.t.chain(ch, false, meet, &mut self.chain);
             return;
         }
-        let Some(mut k) = self.space_ranks.iter().position(|&r| r == meet) else {
-            return;
-        };
-        while self.t_ups[k] != FROZEN_ROOT {
-            self.chain.push(self.t_ups[k].1);
-            k = self.t_ups[k].0 as usize;
+        if let Some(k) = self.space_ranks.iter().position(|&r| r == meet) {
+            frozen_chain(&self.t_ups, k, &mut self.chain);
         }
     }
 
@@ -1591,16 +1613,14 @@ impl ChQuery {
         out: &mut Vec<EdgeId>,
     ) {
         out.clear();
-        let chain = &mut self.chain;
-        chain.clear();
-        let mut k = meet as usize;
-        while ups[k] != FROZEN_ROOT {
-            chain.push(ups[k].1);
-            k = ups[k].0 as usize;
-        }
-        for &i in chain.iter().rev() {
-            unpack(ch, true, i, &mut self.stack, out);
-        }
+        write_frozen_up(
+            ch,
+            ups,
+            meet as usize,
+            &mut self.chain,
+            &mut self.stack,
+            out,
+        );
         self.target_chain(ch, ranks[meet as usize]);
         for &i in self.chain.iter() {
             unpack(ch, false, i, &mut self.stack, out);
@@ -1696,16 +1716,7 @@ impl ChQuery {
         }
         self.settled = ranks.len();
         let (k, mut i) = meet?;
-        let chain = &mut self.chain;
-        chain.clear();
-        let mut k = k;
-        while ups[k] != FROZEN_ROOT {
-            chain.push(ups[k].1);
-            k = ups[k].0 as usize;
-        }
-        for &a in chain.iter().rev() {
-            unpack(ch, true, a, &mut self.stack, out);
-        }
+        write_frozen_up(ch, ups, k, &mut self.chain, &mut self.stack, out);
         while t.next[i] != NONE {
             let (a, b) = t.span[i];
             out.extend_from_slice(&t.edges[a as usize..b as usize]);

@@ -84,15 +84,8 @@ pub struct FastIndex {
     /// on the edge goes next.
     stops: Vec<Vec<Stop>>,
     /// The frozen forward spaces ([`frozen_space`]) of the stops' nodes
-    /// (none beyond [`FROZEN_MAX_ENTRIES`]):
-    /// space `i` is `space_rank[space_first[i]..space_first[i + 1]]`, with
-    /// the weights beside.
-    space_first: Vec<u32>,
-    space_rank: Vec<u32>,
-    space_w: Vec<Weight>,
-    /// Beside them, each entry's way back ([`Frozen::up`]), for the path of
-    /// a loop unit that wins.
-    space_up: Vec<(u32, u32)>,
+    /// (none beyond [`FROZEN_MAX_ENTRIES`]), or of every node.
+    spaces: FrozenSpaces,
     /// Every node has its frozen space, space `v` for node `v` (within
     /// [`FROZEN_ALL_MAX_ENTRIES`]): units on drives of their own are met
     /// with them too.
@@ -102,14 +95,28 @@ pub struct FastIndex {
     targets: Option<FrozenSpaces>,
 }
 
-/// Frozen forward spaces of some nodes, one after another (see
-/// `FastIndex::space_first`).
+/// Frozen spaces of some nodes, one after another: space `k` is
+/// `rank[first[k]..first[k + 1]]`, with the weights and each entry's way
+/// back ([`Frozen::up`], for the path of a meeting) beside.
 #[derive(Default)]
 struct FrozenSpaces {
     first: Vec<u32>,
     rank: Vec<u32>,
     w: Vec<Weight>,
     up: Vec<(u32, u32)>,
+}
+
+impl FrozenSpaces {
+    /// Space `k`: its ranks, weights and ways back.
+    #[inline]
+    fn get(&self, k: usize) -> (&[u32], &[Weight], &[(u32, u32)]) {
+        let (i, j) = (self.first[k] as usize, self.first[k + 1] as usize);
+        (&self.rank[i..j], &self.w[i..j], &self.up[i..j])
+    }
+
+    fn is_empty(&self) -> bool {
+        self.rank.is_empty()
+    }
 }
 
 /// The frozen forward spaces of `nodes`, in that order, a few hundred at a
@@ -831,13 +838,7 @@ impl FastIndex {
                         .unwrap_or_default(),
                 ),
             };
-        let FrozenSpaces {
-            first: space_first,
-            rank: space_rank,
-            w: space_w,
-            up: space_up,
-        } = spaces;
-        let frozen = !space_rank.is_empty();
+        let frozen = !spaces.is_empty();
         // And every node's backward space, for a call's, when they fit too.
         let targets = if frozen_all {
             frozen_spaces(&ch, &every, frozen_all_max_entries, Direction::Backward)
@@ -868,10 +869,7 @@ impl FastIndex {
             stops,
             frozen_all,
             targets,
-            space_first,
-            space_rank,
-            space_w,
-            space_up,
+            spaces,
             homes,
             waypoints,
             ch,
@@ -951,11 +949,9 @@ impl FastIndex {
         self.ch.prefer_huge_pages();
         prefer_huge(&self.first);
         prefer_huge(&self.entries);
-        prefer_huge(&self.space_rank);
-        prefer_huge(&self.space_w);
-        if let Some(ts) = &self.targets {
-            prefer_huge(&ts.rank);
-            prefer_huge(&ts.w);
+        for spaces in std::iter::once(&self.spaces).chain(&self.targets) {
+            prefer_huge(&spaces.rank);
+            prefer_huge(&spaces.w);
         }
         if let Some(tab) = &self.table {
             prefer_huge(&tab.ms);
@@ -1079,16 +1075,9 @@ impl<'a> Fast<'a> {
         let limit = bound(best, 0.0);
         match &self.ix.targets {
             Some(ts) => {
-                let v = self.target.idx();
-                let (i, j) = (ts.first[v] as usize, ts.first[v + 1] as usize);
-                self.q.fill_space_frozen(
-                    &self.ix.ch,
-                    self.target,
-                    &ts.rank[i..j],
-                    &ts.w[i..j],
-                    &ts.up[i..j],
-                    limit,
-                );
+                let (ranks, ws, ups) = ts.get(self.target.idx());
+                self.q
+                    .fill_space_frozen(&self.ix.ch, self.target, ranks, ws, ups, limit);
             }
             _ => self.q.fill_space(&self.ix.ch, self.target, limit),
         }
@@ -1113,9 +1102,7 @@ impl<'a> Fast<'a> {
         self.space = true;
         if let Some(ts) = &ix.targets {
             // The call's frozen space, in the order a search settles it.
-            let t = self.target.idx();
-            let (i, j) = (ts.first[t] as usize, ts.first[t + 1] as usize);
-            let (ranks, ws) = (&ts.rank[i..j], &ts.w[i..j]);
+            let (ranks, ws, ups) = ts.get(self.target.idx());
             let mut k = 0;
             while k < ranks.len() && ws[k] < bound(best, 0.0) {
                 self.scan_bucket(v, priority, best, ranks[k], ws[k]);
@@ -1123,7 +1110,7 @@ impl<'a> Fast<'a> {
             }
             let limit = bound(best, 0.0);
             self.q
-                .fill_space_frozen(&ix.ch, self.target, ranks, ws, &ts.up[i..j], limit);
+                .fill_space_frozen(&ix.ch, self.target, ranks, ws, ups, limit);
             return k;
         }
         self.q.begin_space(&ix.ch, self.target);
@@ -1358,13 +1345,8 @@ impl<'a> Fast<'a> {
             let meet = self.q.last_meet();
             (d, meet.map_or(Won::Search, |meet| Won::Labels { meet }))
         } else {
-            let (i, j) = (
-                ix.space_first[c.space as usize] as usize,
-                ix.space_first[c.space as usize + 1] as usize,
-            );
-            let m = self
-                .q
-                .meet_frozen(&ix.space_rank[i..j], &ix.space_w[i..j], b);
+            let (ranks, ws, _) = ix.spaces.get(c.space as usize);
+            let m = self.q.meet_frozen(ranks, ws, b);
             let path = m.map_or(Won::Search, |m| Won::Frozen {
                 k: c.space,
                 meet: m.1,
@@ -1403,11 +1385,7 @@ impl<'a> Fast<'a> {
             // A loop unit met with its stop's frozen space: the meeting's
             // path is at hand, up the list and down the target space.
             (Won::Frozen { k, meet }, _) => {
-                let (i, j) = (
-                    ix.space_first[k as usize] as usize,
-                    ix.space_first[k as usize + 1] as usize,
-                );
-                let (ranks, ups) = (&ix.space_rank[i..j], &ix.space_up[i..j]);
+                let (ranks, _, ups) = ix.spaces.get(k as usize);
                 debug_assert_eq!(ranks[0], ix.ch.rank_of(from), "a frozen space's root");
                 self.q.meet_frozen_path(&ix.ch, ranks, ups, meet, out);
             }
@@ -1466,11 +1444,7 @@ impl<'a> Fast<'a> {
         };
         if ix.frozen_all {
             // Every node's forward space is at hand: no search.
-            let (i, j) = (
-                ix.space_first[from.idx()] as usize,
-                ix.space_first[from.idx() + 1] as usize,
-            );
-            let space = (&ix.space_rank[i..j], &ix.space_w[i..j], &ix.space_up[i..j]);
+            let space = ix.spaces.get(from.idx());
             self.q.path_to_fixed_frozen(&ix.ch, space, target, out);
             return;
         }
