@@ -8,8 +8,9 @@
 //! radius. A unit driving its loop undisturbed ([`Observer::looping`]) is
 //! within the radius at the same offsets into every lap, found once per loop;
 //! the units of one loop together make one circle of such offsets. At each
-//! hotspot one loop's circle is measured as it repeats, without listing its
-//! laps; the circles of other loops (of other laps) are listed lap by lap.
+//! hotspot the circle of one loop (the one with the most windows to list)
+//! is measured as it repeats, without listing its laps; the windows of
+//! other loops (of other laps) are listed lap by lap.
 //! Intervals of all units are merged per hotspot and measured within the
 //! window `[warmup_s, horizon_s)` as the run goes: every simulated day, each
 //! unit's intervals up to then are produced and measured, so memory does not
@@ -362,6 +363,50 @@ impl Periodic<'_> {
         n * self.per_lap + part
     }
 
+    /// The time covered within the union of `list` (disjoint, in order),
+    /// clipped to `[a, b)`: a sweep along both, skipping laps far from
+    /// the next interval.
+    fn overlap(&self, list: &[(f64, f64)], a: f64, b: f64) -> f64 {
+        let arcs = self.arcs;
+        let (Some(&(x, y)), false) = (list.first(), arcs.is_empty()) else {
+            return 0.0;
+        };
+        let lap = self.lap_s;
+        let (mut x, mut y) = (later(x, a), earlier(y, b));
+        // The lap before the one under way at `x` (against rounding).
+        let mut k = floor((x - self.zero) / lap) - 1.0;
+        let mut base = self.zero + k * lap;
+        let (mut j, mut i) = (0, 1);
+        let mut sum = 0.0;
+        loop {
+            let (p0, p1) = (base + arcs[j].0, base + arcs[j].1);
+            let (lo, hi) = (later(p0, x), earlier(p1, y));
+            if hi > lo {
+                sum += hi - lo;
+            }
+            if p1 <= y {
+                j += 1;
+                if j == arcs.len() {
+                    j = 0;
+                    k += 1.0;
+                    base = self.zero + k * lap;
+                }
+            } else {
+                let Some(&(nx, ny)) = list.get(i) else {
+                    break;
+                };
+                i += 1;
+                (x, y) = (later(nx, a), earlier(ny, b));
+                if x - base > 2.0 * lap {
+                    k = floor((x - self.zero) / lap) - 1.0;
+                    base = self.zero + k * lap;
+                    j = 0;
+                }
+            }
+        }
+        sum
+    }
+
     /// The time covered within `[a, b)`.
     fn within(&self, a: f64, b: f64) -> f64 {
         // Within one lap (as most intervals are): the arcs' overlap with it.
@@ -546,19 +591,19 @@ const MERGE_RUNS: usize = 16;
 #[derive(Default)]
 struct Scratch {
     cuts: Vec<f64>,
+    /// The union of all but the lead loop's windows (disjoint, in order).
     merged: Vec<(f64, f64)>,
+    /// The plain intervals and the other loops' windows, in sorted runs.
     extra: Vec<(f64, f64)>,
     /// The pieces covering the window swept, by index into `Union::pieces`,
     /// in that order.
     active: Vec<u32>,
     /// The pieces by start, to be let into `active` as the sweep passes it.
     by_from: Vec<u32>,
-    /// For each pending interval, the latest end among it and those before.
-    reach: Vec<f64>,
     arcs: Vec<(f64, f64)>,
-    /// Each loop's circle in the windows of one merge.
-    circles: Circles,
-    /// The pieces in the window by loop, `(patrol, piece)`.
+    /// The lead loop's circle in the window swept.
+    circle: Circle,
+    /// The pieces by loop, `(patrol, piece)`.
     by_loop: Vec<(u32, u32)>,
     /// Where each sorted run of `extra` ends.
     ends: Vec<usize>,
@@ -609,62 +654,86 @@ impl Union {
         if let Some((ca, cb)) = self.cur.take() {
             self.covered += cb - ca;
         }
-        let clip = |a: f64, b: f64| (later(a, w0), earlier(b, w1));
         let Scratch {
             cuts,
             merged,
             extra,
             active,
             by_from,
-            reach,
             arcs,
-            circles,
+            circle,
             by_loop,
             ends,
             heads,
         } = sc;
-        circles.reset();
-        cuts.clear();
+        // (A new merge: its pieces are other pieces.)
+        circle.members.clear();
         for p in &mut self.pieces {
-            (p.from, p.to) = clip(p.from, p.to);
-            if p.to > p.from {
-                cuts.extend([p.from, p.to]);
-            }
+            (p.from, p.to) = (later(p.from, w0), earlier(p.to, w1));
         }
         self.pieces.retain(|p| p.to > p.from);
-        sort_by_start(&mut self.pending);
-        if let Some(first) = self.pending.first() {
-            let last = self
-                .pending
+        // The lead loop: the one whose windows would be listed most. They
+        // are measured as they repeat; those of other loops are listed.
+        by_loop.clear();
+        by_loop.extend(
+            self.pieces
                 .iter()
-                .map(|x| x.1)
-                .fold(f64::NEG_INFINITY, f64::max);
-            let (a, b) = clip(first.0, last);
-            if b > a {
-                cuts.extend([a, b]);
+                .enumerate()
+                .map(|(i, p)| (p.patrol, i as u32)),
+        );
+        by_loop.sort_unstable();
+        let (mut lead, mut most) = (u32::MAX, f64::NEG_INFINITY);
+        for group in by_loop.chunk_by(|x, y| x.0 == y.0) {
+            let lw = &loops[group[0].0 as usize];
+            let listed = group
+                .iter()
+                .map(|&(_, i)| {
+                    let p = &self.pieces[i as usize];
+                    (p.to - p.from) * lw.windows[p.win as usize].1.len() as f64
+                })
+                .sum::<f64>()
+                / lw.lap_s;
+            if listed > most {
+                (lead, most) = (group[0].0, listed);
             }
         }
+        // The rest as sorted runs, their union measured at once: the plain
+        // intervals, then the windows of each other loop's piece, lap by lap.
+        sort_by_start(&mut self.pending);
+        extra.clear();
+        ends.clear();
+        extra.extend_from_slice(&self.pending);
+        end_run(ends, extra.len());
+        for p in self.pieces.iter().filter(|p| p.patrol != lead) {
+            let lw = &loops[p.patrol as usize];
+            lap_windows(
+                lw.lap_s,
+                &lw.windows[p.win as usize].1,
+                p.zero,
+                p.from,
+                p.to,
+                extra,
+            );
+            end_run(ends, extra.len());
+        }
+        self.covered += union_runs(extra, ends, w0, w1, heads, merged);
+        // The lead loop adds what of its windows that union leaves out,
+        // window by window between the ends of its pieces: a piece covers
+        // a window `[a, b)` if it starts by `a` and ends after `a`. The
+        // sweep lets pieces in at their start and out at their end.
+        self.pieces.retain(|p| p.patrol == lead);
+        let pieces = &self.pieces;
+        cuts.clear();
+        cuts.extend(pieces.iter().flat_map(|p| [p.from, p.to]));
         cuts.sort_unstable_by_key(|&x| ordered(x));
         cuts.dedup();
-        // The slice is cut into windows at every piece's ends, so a piece
-        // covers a window `[a, b)` if it starts by `a` and ends after `a`:
-        // the sweep lets pieces in at their start and out at their end.
-        let pieces = &self.pieces;
         by_from.clear();
         by_from.extend(0..pieces.len() as u32);
         by_from.sort_unstable_by_key(|&i| ordered(pieces[i as usize].from));
         let mut entering = by_from.iter().peekable();
         active.clear();
-        // Pending intervals near the window `[a, b)` are among those that
-        // start before `b` (a prefix, as sorted) and, past the first few,
-        // whose latest end so far is after `a`.
-        let pending = &self.pending;
-        reach.clear();
-        reach.extend(pending.iter().scan(f64::NEG_INFINITY, |m, x| {
-            *m = later(*m, x.1);
-            Some(*m)
-        }));
-        let (mut lo, mut hi) = (0, 0);
+        let lw = loops.get(lead as usize);
+        let mut lo = 0;
         for w in 1..cuts.len() {
             let (a, b) = (cuts[w - 1], cuts[w]);
             active.retain(|&i| pieces[i as usize].to > a);
@@ -674,68 +743,38 @@ impl Union {
                     active.insert(at, i);
                 }
             }
-            while hi < pending.len() && pending[hi].0 < b {
-                hi += 1;
-            }
-            while lo < hi && reach[lo] <= a {
-                lo += 1;
-            }
-            let near = &pending[lo..hi];
-            let Some(&lead) = active.first() else {
-                self.covered += union_len(near, a, b, merged);
+            let Some(lw) = lw.filter(|_| !active.is_empty()) else {
                 continue;
             };
-            // Each loop's units repeat every lap of that loop: their windows
-            // are one circle of arcs. The lead loop's is measured as it
-            // repeats; those of other loops (other laps) are listed lap by
-            // lap, one sorted run per loop, with the plain intervals.
-            let lead = pieces[lead as usize].patrol;
-            by_loop.clear();
-            by_loop.extend(active.iter().map(|&i| (pieces[i as usize].patrol, i)));
-            by_loop.sort_unstable();
-            extra.clear();
-            ends.clear();
-            let mut lead_circle = 0;
-            for group in by_loop.chunk_by(|x, y| x.0 == y.0) {
-                let lw = &loops[group[0].0 as usize];
-                let k = circles.of(group, pieces, lw, arcs);
-                if group[0].0 == lead {
-                    lead_circle = k;
-                } else {
-                    let c = &circles.0[k];
-                    lap_windows(lw.lap_s, &c.arcs, c.zero, a, b, extra);
-                    end_run(ends, extra.len());
-                }
-            }
-            let c = &circles.0[lead_circle];
+            // The units of the lead loop repeat every lap: their windows
+            // are one circle of arcs.
+            let c = &mut *circle;
+            c.of(active, pieces, lw, arcs);
             let periodic = Periodic {
                 zero: c.zero,
-                lap_s: loops[lead as usize].lap_s,
+                lap_s: lw.lap_s,
                 per_lap: c.per_lap,
                 arcs: &c.arcs,
             };
-            // |P u Q| = |P| + |Q| - |P n Q|, Q the union of the rest.
-            let q = if extra.is_empty() {
-                union_len(near, a, b, merged)
-            } else {
-                extra.extend(near.iter().filter(|x| x.0 < b && x.1 > a).copied());
-                end_run(ends, extra.len());
-                union_runs(extra, ends, a, b, heads, merged)
-            };
-            let both: f64 = merged.iter().map(|&(x, y)| periodic.within(x, y)).sum();
-            self.covered += periodic.within(a, b) + q - both.min(q);
+            // The union's intervals near the window (it is in order).
+            while lo < merged.len() && merged[lo].1 <= a {
+                lo += 1;
+            }
+            let near = merged[lo..].partition_point(|x| x.0 < b);
+            let both = periodic.overlap(&merged[lo..lo + near], a, b);
+            self.covered += later(periodic.within(a, b) - both, 0.0);
         }
         self.pending.clear();
         self.pieces.clear();
     }
 }
 
-/// The circle of one loop's units in a window: their windows as offsets
-/// into the lap from `zero` (arcs within `[0, lap]`, merged, in order).
+/// The circle of the lead loop's units in a window: their windows as
+/// offsets into the lap from `zero` (arcs within `[0, lap]`, merged, in
+/// order). Made again only when those units change (windows change a piece
+/// or two at a time).
 #[derive(Default)]
 struct Circle {
-    /// The loop, or [`Circle::FREE`].
-    patrol: u32,
     /// Its pieces (by index into `Union::pieces`), as the circle was made.
     members: Vec<u32>,
     zero: f64,
@@ -745,67 +784,32 @@ struct Circle {
 }
 
 impl Circle {
-    /// Marks a circle not in use.
-    const FREE: u32 = u32::MAX;
-}
-
-/// The circles of the loops in the windows of one merge, made again only
-/// when a loop's units in the window change (windows change a piece or
-/// two at a time).
-#[derive(Default)]
-struct Circles(Vec<Circle>);
-
-impl Circles {
-    /// Forget every circle (a new merge: its pieces are other pieces).
-    fn reset(&mut self) {
-        for c in &mut self.0 {
-            c.patrol = Circle::FREE;
-        }
-    }
-
-    /// Where the circle of the units of one loop (`group`, `(patrol,
-    /// piece)`, by piece) is, made from `lw`'s windows if it is not at hand
-    /// (`arcs` is scratch).
+    /// The circle of the units driving `pieces[i]` for `i` in `active` (of
+    /// one loop, with windows `lw`), made again if they are not its
+    /// members (`arcs` is scratch).
     fn of(
         &mut self,
-        group: &[(u32, u32)],
+        active: &[u32],
         pieces: &[Piece],
         lw: &LapWindows,
         arcs: &mut Vec<(f64, f64)>,
-    ) -> usize {
-        let patrol = group[0].0;
-        let k = match self.0.iter().position(|c| c.patrol == patrol) {
-            Some(k) => k,
-            None => {
-                let k = match self.0.iter().position(|c| c.patrol == Circle::FREE) {
-                    Some(k) => k,
-                    None => {
-                        self.0.push(Circle::default());
-                        self.0.len() - 1
-                    }
-                };
-                self.0[k].patrol = patrol;
-                self.0[k].members.clear();
-                k
-            }
-        };
-        let c = &mut self.0[k];
-        if !c.members.iter().copied().eq(group.iter().map(|x| x.1)) {
-            c.members.clear();
-            c.members.extend(group.iter().map(|x| x.1));
-            c.zero = pieces[group[0].1 as usize].zero;
-            circle_of(group, pieces, lw, c.zero, arcs, &mut c.arcs);
-            c.per_lap = c.arcs.iter().map(|&(x, y)| y - x).sum();
+    ) {
+        if self.members != active {
+            self.members.clear();
+            self.members.extend_from_slice(active);
+            self.zero = pieces[active[0] as usize].zero;
+            circle_of(active, pieces, lw, self.zero, arcs, &mut self.arcs);
+            self.per_lap = self.arcs.iter().map(|&(x, y)| y - x).sum();
         }
-        k
     }
 }
 
-/// The windows of the units of one loop (`group`, `(patrol, piece)`) as
+/// The windows of the units of one loop (driving `pieces[i]` for `i` in
+/// `group`) as
 /// offsets into a lap from `zero`: arcs within `[0, lap]`, merged, in order
 /// (`arcs` is scratch).
 fn circle_of(
-    group: &[(u32, u32)],
+    group: &[u32],
     pieces: &[Piece],
     lw: &LapWindows,
     zero: f64,
@@ -814,7 +818,7 @@ fn circle_of(
 ) {
     let lap = lw.lap_s;
     arcs.clear();
-    for &(_, i) in group {
+    for &i in group {
         let p = &pieces[i as usize];
         let shift = exact::rem_euclid(p.zero - zero, lap);
         for &(x0, x1) in &lw.windows[p.win as usize].1 {
