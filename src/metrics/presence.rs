@@ -528,25 +528,26 @@ fn union_runs(
         return 0.0;
     }
     let list = &*list;
+    if let [(_, from, end)] = heads[..] {
+        return union_of(list[from..end].iter().copied(), a, b, out);
+    }
     let merged = std::iter::from_fn(|| {
-        // The run whose next interval starts first (starts are times, never NaN).
+        // The run whose next interval starts first (starts are times, never
+        // NaN); a run is let go once read to its end.
         let mut r = 0;
         for (k, h) in heads.iter().enumerate().skip(1) {
             if h.0 < heads[r].0 {
                 r = k;
             }
         }
-        let h = &mut heads[r];
-        if h.1 == h.2 {
-            return None;
-        }
+        let h = heads.get_mut(r)?;
         let x = list[h.1];
         h.1 += 1;
-        h.0 = if h.1 < h.2 {
-            list[h.1].0
+        if h.1 < h.2 {
+            h.0 = list[h.1].0;
         } else {
-            f64::INFINITY
-        };
+            heads.swap_remove(r);
+        }
         Some(x)
     });
     union_of(merged, a, b, out)

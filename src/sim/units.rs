@@ -105,11 +105,10 @@ impl Route {
                 (None, t0 + rem_s)
             }
         };
-        let dest = match (loc, path.last()) {
-            (_, Some(&e)) => net.edge_to(e),
-            (Loc::AtNode(v), None) => v,
-            (Loc::OnEdge { edge, .. }, None) => net.edge_to(edge),
-        };
+        // (The destination's node loads while the times are summed.)
+        if let Some(&e) = path.last() {
+            crate::routing::prefetch(&net.fwd.head[e.idx()]);
+        }
         // Times are `t` plus the exact whole milliseconds driven since: one
         // rounding each, whatever the order of the sums (a tree's times
         // give the same ones).
@@ -122,6 +121,11 @@ impl Route {
             }
             t_end.push(at_ms(t, ms));
         }
+        let dest = match (loc, path.last()) {
+            (_, Some(&e)) => net.edge_to(e),
+            (Loc::AtNode(v), None) => v,
+            (Loc::OnEdge { edge, .. }, None) => net.edge_to(edge),
+        };
         Route {
             t0,
             start,
