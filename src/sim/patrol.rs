@@ -116,6 +116,21 @@ impl LoopPlan {
         }
     }
 
+    /// The edge of the lap a unit is on at offset `offset_s` and the time
+    /// left on it: [`LoopPlan::pos_at`]'s `edge` and `rem_s`.
+    #[inline]
+    pub fn edge_at(&self, offset_s: f64) -> (usize, f64) {
+        let i = self.lap_end_s.partition_point(|&x| x <= offset_s);
+        if i > 0 && self.lap_end_s[i - 1] == offset_s {
+            return (i - 1, 0.0);
+        }
+        if i == 0 && offset_s == 0.0 {
+            return (self.lap_edges.len() - 1, 0.0);
+        }
+        let i = i.min(self.lap_edges.len() - 1);
+        (i, self.lap_end_s[i] - offset_s)
+    }
+
     /// Where on the lap a unit is at offset `offset_s` (in `[0, lap_s)`):
     /// at the head of the last edge ending at or before it (`rem_s == 0`), or
     /// on the edge it is driving.

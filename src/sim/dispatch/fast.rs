@@ -45,7 +45,7 @@ use crate::routing::ch::{
 };
 use crate::routing::{Direction, Step, WeightSearch};
 use crate::sim::patrol::LoopPlan;
-use crate::sim::units::UnitState;
+use crate::sim::units::{Loc, UnitState};
 use rayon::prelude::*;
 
 /// What a bucket entry stands for.
@@ -1014,6 +1014,30 @@ pub(super) struct Fast<'a> {
     gen: u32,
     touched: Vec<(Weight, u32)>,
     cands: Vec<Cand>,
+    /// Units to weigh as candidates, `(unit, loop bound s)`, then where each
+    /// is (see [`Fast::gather`]).
+    units: Vec<(u32, f64)>,
+    near: Vec<Near>,
+}
+
+/// Where a candidate unit is, as found before its data is read (a
+/// unit's data loads while the next is found).
+#[derive(Clone, Copy)]
+struct Near {
+    unit: u32,
+    loop_lb_s: f64,
+    rem_s: f64,
+    at: NearAt,
+}
+
+#[derive(Clone, Copy)]
+enum NearAt {
+    /// On loop `.0`, at or heading for stop `.1` of its list.
+    Stop(u32, u32),
+    /// At or heading for this node.
+    Node(NodeId),
+    /// On this edge, heading for its head.
+    Edge(EdgeId),
 }
 
 /// Where the path of a query's winner comes from.
@@ -1056,6 +1080,8 @@ impl<'a> Fast<'a> {
             gen: 0,
             touched: Vec::new(),
             cands: Vec::new(),
+            units: Vec::new(),
+            near: Vec::new(),
             ix,
         }
     }
@@ -1241,13 +1267,14 @@ impl<'a> Fast<'a> {
         }
         self.touched.sort_unstable();
         self.cands.clear();
+        self.units.clear();
         for k in 0..self.touched.len() {
             let (lb, l) = self.touched[k];
             if best.is_some_and(|b| weight_s(lb) > b.total_s) {
                 break;
             }
             for &u in &v.avail.looping[l as usize] {
-                self.candidate(&v, t, target, u, priority, weight_s(lb), &best);
+                self.units.push((u, weight_s(lb)));
             }
         }
         // A moving unit is no farther from the end of its drive than the
@@ -1261,7 +1288,12 @@ impl<'a> Fast<'a> {
                     continue;
                 }
             }
-            self.candidate(&v, t, target, u, priority, 0.0, &best);
+            self.units.push((u, 0.0));
+        }
+        self.gather(&v, t, priority);
+        for k in 0..self.near.len() {
+            let n = self.near[k];
+            self.candidate(&v, target, n, &best);
         }
         if let Some(tab) = &ix.table {
             let to = tab.row(target);
@@ -1284,37 +1316,71 @@ impl<'a> Fast<'a> {
         (best, settled)
     }
 
-    /// Keep unit `u` (on a loop whose bound is `loop_lb_s`, or moving: 0) as
-    /// a candidate for the call at `target` if it takes `priority` and its
-    /// lower bound can still beat `best`.
-    #[allow(clippy::too_many_arguments)]
-    fn candidate(
-        &mut self,
-        v: &View<'_>,
-        t: f64,
-        target: NodeId,
-        u: u32,
-        priority: u8,
-        loop_lb_s: f64,
-        best: &Option<Cost>,
-    ) {
-        let unit = &v.units[u as usize];
-        if !unit.takes(priority) {
-            return;
+    /// Where each of `units` that takes `priority` is at `t`, into `near`,
+    /// in three rounds: the unit's place (on its loop or drive), then the
+    /// head of the edge it is on; the data each round reads next is asked
+    /// for as it goes, so that the units' waits overlap.
+    fn gather(&mut self, v: &View<'_>, t: f64, priority: u8) {
+        self.near.clear();
+        for &(u, loop_lb_s) in &self.units {
+            let unit = &v.units[u as usize];
+            if !unit.takes(priority) {
+                continue;
+            }
+            let (at, rem_s) = match (&unit.state, unit.patrol) {
+                // On its loop: the stop ahead, read from the loop's own list.
+                (&UnitState::Looping { since, phase_s }, Some(l)) => {
+                    let plan = &v.loops[l as usize];
+                    let (edge, rem_s) = plan.edge_at(plan.offset_at(phase_s, since, t));
+                    crate::routing::prefetch(&self.ix.stops[l as usize][edge]);
+                    (NearAt::Stop(l, edge as u32), rem_s)
+                }
+                _ => match unit.locate(v.net, v.loops, t) {
+                    Loc::AtNode(x) => {
+                        crate::routing::prefetch(&v.net.xy[x.idx()]);
+                        (NearAt::Node(x), 0.0)
+                    }
+                    Loc::OnEdge { edge, rem_s } => {
+                        crate::routing::prefetch(&v.net.fwd.head[edge.idx()]);
+                        (NearAt::Edge(edge), rem_s)
+                    }
+                },
+            };
+            self.near.push(Near {
+                unit: u,
+                loop_lb_s,
+                rem_s,
+                at,
+            });
         }
-        let (x, rem_s, p, space) = match (&unit.state, unit.patrol) {
-            // On its loop: the stop ahead, read from the loop's own list.
-            (&UnitState::Looping { since, phase_s }, Some(l)) => {
-                let plan = &v.loops[l as usize];
-                let at = plan.pos_at(plan.offset_at(phase_s, since, t));
-                let stop = self.ix.stops[l as usize][at.edge];
-                (stop.node, at.rem_s, stop.xy, stop.space)
+        for n in &mut self.near {
+            if let NearAt::Edge(e) = n.at {
+                let x = v.net.edge_to(e);
+                crate::routing::prefetch(&v.net.xy[x.idx()]);
+                n.at = NearAt::Node(x);
             }
-            _ => {
-                let (x, rem_s) = unit.locate(v.net, v.loops, t).next(v.net);
-                let space = if self.ix.frozen_all { x.0 } else { NO_SPACE };
-                (x, rem_s, v.net.xy[x.idx()], space)
+        }
+    }
+
+    /// A candidate's node, where it is, and its frozen space.
+    #[inline]
+    fn at_node(&self, v: &View<'_>, x: NodeId) -> (NodeId, [f64; 2], u32) {
+        let space = if self.ix.frozen_all { x.0 } else { NO_SPACE };
+        (x, v.net.xy[x.idx()], space)
+    }
+
+    /// Keep unit `n` (on a loop whose bound is `loop_lb_s`, or moving: 0) as
+    /// a candidate for the call at `target` if its lower bound can still
+    /// beat `best`.
+    fn candidate(&mut self, v: &View<'_>, target: NodeId, n: Near, best: &Option<Cost>) {
+        let (u, rem_s, loop_lb_s) = (n.unit, n.rem_s, n.loop_lb_s);
+        let (x, p, space) = match n.at {
+            NearAt::Stop(l, i) => {
+                let stop = self.ix.stops[l as usize][i as usize];
+                (stop.node, stop.xy, stop.space)
             }
+            NearAt::Node(x) => self.at_node(v, x),
+            NearAt::Edge(e) => self.at_node(v, v.net.edge_to(e)),
         };
         let line_s = self.ix.line_s(metres(p, v.net.xy[target.idx()]));
         let lb = rem_s + loop_lb_s.max(line_s);
