@@ -125,6 +125,7 @@ impl LoopPlan {
             return (i - 1, 0.0);
         }
         if i == 0 && offset_s == 0.0 {
+            // At waypoint 0: the head of the lap's last edge.
             return (self.lap_edges.len() - 1, 0.0);
         }
         let i = i.min(self.lap_edges.len() - 1);
@@ -135,31 +136,13 @@ impl LoopPlan {
     /// at the head of the last edge ending at or before it (`rem_s == 0`), or
     /// on the edge it is driving.
     pub fn pos_at(&self, offset_s: f64) -> LoopPos {
-        let i = self.lap_end_s.partition_point(|&x| x <= offset_s);
+        let (edge, rem_s) = self.edge_at(offset_s);
         let next_wp = self.wp_offset_s.partition_point(|&x| x < offset_s);
         let next_wp = if next_wp >= self.len() { 0 } else { next_wp } as u32;
-        if i > 0 && self.lap_end_s[i - 1] == offset_s {
-            return LoopPos {
-                offset_s,
-                edge: i - 1,
-                rem_s: 0.0,
-                next_wp,
-            };
-        }
-        if i == 0 && offset_s == 0.0 {
-            // At waypoint 0: the head of the lap's last edge.
-            return LoopPos {
-                offset_s,
-                edge: self.lap_edges.len() - 1,
-                rem_s: 0.0,
-                next_wp,
-            };
-        }
-        let i = i.min(self.lap_edges.len() - 1);
         LoopPos {
             offset_s,
-            edge: i,
-            rem_s: self.lap_end_s[i] - offset_s,
+            edge,
+            rem_s,
             next_wp,
         }
     }
