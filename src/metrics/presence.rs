@@ -378,6 +378,8 @@ impl Periodic<'_> {
         let mut base = self.zero + k * lap;
         let (mut j, mut i) = (0, 1);
         let mut sum = 0.0;
+        // Each step adds the overlap of arc `j` of lap `k` with interval
+        // `i - 1`, then moves past whichever of the two ends first.
         loop {
             let (p0, p1) = (base + arcs[j].0, base + arcs[j].1);
             let (lo, hi) = (later(p0, x), earlier(p1, y));

@@ -1017,6 +1017,7 @@ pub(super) struct Fast<'a> {
     /// Units to weigh as candidates, `(unit, loop bound s)`, then where each
     /// is (see [`Fast::gather`]).
     units: Vec<(u32, f64)>,
+    /// Where each of `units` that takes the call is.
     near: Vec<Near>,
 }
 
@@ -1030,6 +1031,7 @@ struct Near {
     at: NearAt,
 }
 
+/// Where [`Fast::gather`] found a candidate unit.
 #[derive(Clone, Copy)]
 enum NearAt {
     /// On loop `.0`, at or heading for stop `.1` of its list.
@@ -1317,9 +1319,10 @@ impl<'a> Fast<'a> {
     }
 
     /// Where each of `units` that takes `priority` is at `t`, into `near`,
-    /// in three rounds: the unit's place (on its loop or drive), then the
-    /// head of the edge it is on; the data each round reads next is asked
-    /// for as it goes, so that the units' waits overlap.
+    /// in two rounds: the unit's place (on its loop or drive), then the
+    /// head of the edge it is on. Each round asks for the data the next
+    /// reads (the last, a node's position, is read by [`Fast::candidate`]),
+    /// so that the units' waits overlap rather than follow one another.
     fn gather(&mut self, v: &View<'_>, t: f64, priority: u8) {
         self.near.clear();
         for &(u, loop_lb_s) in &self.units {
