@@ -808,9 +808,8 @@ impl Circle {
 }
 
 /// The windows of the units of one loop (driving `pieces[i]` for `i` in
-/// `group`) as
-/// offsets into a lap from `zero`: arcs within `[0, lap]`, merged, in order
-/// (`arcs` is scratch).
+/// `group`) as offsets into a lap from `zero`: arcs within `[0, lap]`,
+/// merged, in order (`arcs` is scratch).
 fn circle_of(
     group: &[u32],
     pieces: &[Piece],
