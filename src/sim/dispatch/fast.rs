@@ -212,13 +212,12 @@ struct Table {
     small: bool,
 }
 
-/// Most tree entries kept as [`link`]s (8 bytes) rather than bare slot
+/// Most tree entries kept as links (8 bytes) rather than bare slot
 /// positions (1 byte): beyond it, memory matters more than walking speed.
 const LINK_MAX_ENTRIES: usize = 1 << 23;
 
-/// A tree edge at a node: the edge, and the place of the node at its other
-/// end. A walk up a tree of links takes one load per edge, and nothing
-/// else.
+/// A tree edge at a node, as built: the edge, and the place of the node at
+/// its other end (split into [`Trees::Links`]'s two arrays).
 #[inline]
 fn link(edge: u32, place: u32) -> u64 {
     u64::from(place) << 32 | u64::from(edge)
@@ -226,6 +225,9 @@ fn link(edge: u32, place: u32) -> u64 {
 
 /// No tree edge in a tree of [`link`]s (the root, or unreachable).
 const NO_LINK: u64 = u64::MAX;
+
+/// No tree edge, in [`Trees::Links`]'s `next`.
+const NO_PLACE: u32 = u32::MAX;
 
 /// No tree edge in a tree of slot positions.
 const NO_SLOT: u8 = u8::MAX;
@@ -288,10 +290,17 @@ type Layout = std::sync::Arc<Vec<u32>>;
 
 /// Shortest-path trees of one direction, `n` entries per tree.
 enum Trees {
-    /// As [`link`]s, when they fit [`LINK_MAX_ENTRIES`], indexed by place
-    /// in a spatial order of the nodes ([`Layout`]), and linking to places:
-    /// a walk's loads stay close together.
-    Links { t: Vec<u64>, layout: Layout },
+    /// As links, when they fit [`LINK_MAX_ENTRIES`], indexed by place in a
+    /// spatial order of the nodes ([`Layout`]): `next`, the place of the
+    /// node at the tree edge's other end ([`NO_PLACE`]: none), and `edge`,
+    /// the edge. A walk's loads stay close together, and each waits only
+    /// for the one before in `next` (4 bytes an entry); the edges load
+    /// beside that chain, not in it.
+    Links {
+        next: Vec<u32>,
+        edge: Vec<u32>,
+        layout: Layout,
+    },
     /// As bare slot positions, indexed by node.
     Slots(Vec<u8>),
 }
@@ -321,8 +330,11 @@ impl Trees {
                 ),
                 times,
             );
+            let next = t.par_iter().map(|&l| (l >> 32) as u32).collect();
+            let edge = t.par_iter().map(|&l| l as u32).collect();
             Trees::Links {
-                t,
+                next,
+                edge,
                 layout: layout.clone(),
             }
         } else {
@@ -348,19 +360,20 @@ impl Trees {
             Direction::Backward => &net.fwd,
         };
         match self {
-            Trees::Links { t, layout } => {
-                let tree = &t[i * n..(i + 1) * n];
+            Trees::Links { next, edge, layout } => {
+                let (next, edge) = (&next[i * n..(i + 1) * n], &edge[i * n..(i + 1) * n]);
                 let mut p = layout[v.idx()];
                 loop {
-                    let l = tree[p as usize];
-                    if l == NO_LINK {
+                    let q = next[p as usize];
+                    if q == NO_PLACE {
                         break;
                     }
-                    out.push(EdgeId(l as u32));
+                    let e = edge[p as usize];
+                    out.push(EdgeId(e));
                     // Its weight, whose milliseconds the route reads next,
                     // loads meanwhile.
-                    crate::routing::prefetch(&net.fwd.w[l as u32 as usize]);
-                    p = (l >> 32) as u32;
+                    crate::routing::prefetch(&net.fwd.w[e as usize]);
+                    p = q;
                 }
             }
             Trees::Slots(t) => {
@@ -396,30 +409,38 @@ impl Trees {
         back: &mut Vec<EdgeId>,
     ) {
         match (self, home) {
-            (Trees::Links { t, layout }, Trees::Links { t: h, .. }) => {
+            (
+                Trees::Links { next, edge, layout },
+                Trees::Links {
+                    next: hn, edge: he, ..
+                },
+            ) => {
                 out.clear();
                 back.clear();
                 let n = net.node_count();
-                let (ta, tb) = (&t[i * n..(i + 1) * n], &h[k * n..(k + 1) * n]);
+                let (na, ea) = (&next[i * n..(i + 1) * n], &edge[i * n..(i + 1) * n]);
+                let (nb, eb) = (&hn[k * n..(k + 1) * n], &he[k * n..(k + 1) * n]);
                 let (mut pa, mut pb) = (layout[v.idx()], layout[v.idx()]);
-                let (mut la, mut lb) = (ta[pa as usize], tb[pb as usize]);
-                while la != NO_LINK && lb != NO_LINK {
-                    out.push(EdgeId(la as u32));
-                    back.push(EdgeId(lb as u32));
-                    crate::routing::prefetch(&net.fwd.w[la as u32 as usize]);
-                    pa = (la >> 32) as u32;
-                    pb = (lb >> 32) as u32;
-                    la = ta[pa as usize];
-                    lb = tb[pb as usize];
+                let (mut qa, mut qb) = (na[pa as usize], nb[pb as usize]);
+                while qa != NO_PLACE && qb != NO_PLACE {
+                    let e = ea[pa as usize];
+                    out.push(EdgeId(e));
+                    back.push(EdgeId(eb[pb as usize]));
+                    crate::routing::prefetch(&net.fwd.w[e as usize]);
+                    (pa, pb) = (qa, qb);
+                    (qa, qb) = (na[pa as usize], nb[pb as usize]);
                 }
-                while la != NO_LINK {
-                    out.push(EdgeId(la as u32));
-                    crate::routing::prefetch(&net.fwd.w[la as u32 as usize]);
-                    la = ta[(la >> 32) as usize];
+                while qa != NO_PLACE {
+                    let e = ea[pa as usize];
+                    out.push(EdgeId(e));
+                    crate::routing::prefetch(&net.fwd.w[e as usize]);
+                    pa = qa;
+                    qa = na[pa as usize];
                 }
-                while lb != NO_LINK {
-                    back.push(EdgeId(lb as u32));
-                    lb = tb[(lb >> 32) as usize];
+                while qb != NO_PLACE {
+                    back.push(EdgeId(eb[pb as usize]));
+                    pb = qb;
+                    qb = nb[pb as usize];
                 }
                 out.reverse();
             }
@@ -610,7 +631,7 @@ impl Table {
     /// Stations with a tree home: the first sources.
     fn stations_with_homes(&self) -> usize {
         match &self.home {
-            Trees::Links { t, layout } => t.len() / layout.len().max(1),
+            Trees::Links { next, layout, .. } => next.len() / layout.len().max(1),
             Trees::Slots(t) => t.len() / (self.ms.len() / self.src.len()).max(1),
         }
     }
@@ -958,8 +979,9 @@ impl FastIndex {
             prefer_huge(&tab.far);
             for trees in [&tab.pred, &tab.home] {
                 match trees {
-                    Trees::Links { t, layout } => {
-                        prefer_huge(t);
+                    Trees::Links { next, edge, layout } => {
+                        prefer_huge(next);
+                        prefer_huge(edge);
                         prefer_huge(layout);
                     }
                     Trees::Slots(t) => prefer_huge(t),
