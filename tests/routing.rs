@@ -200,7 +200,8 @@ fn check_ch(net: &Network, ch: &Ch, sources: &[NodeId], targets: &[NodeId]) -> R
         // forward spaces alike.
         let ft = frozen_target_space(ch, t);
         let (ranks, ws, ups) = columns(&ft);
-        q.fill_space_frozen(ch, t, &ranks, &ws, &ups, Weight::MAX);
+        q.fill_space_frozen(ch, t, &ranks, &ws, Weight::MAX);
+        q.frozen_target_ups(&ups);
         for (i, &s) in sources.iter().enumerate() {
             let plain = &refs[i];
             let want = plain.settled_time(t).unwrap_or(Weight::MAX);
@@ -229,7 +230,8 @@ fn check_ch(net: &Network, ch: &Ch, sources: &[NodeId], targets: &[NodeId]) -> R
         // Within a limit: only the lighter entries, still enough below it.
         for (i, &s) in sources.iter().enumerate() {
             let want = refs[i].settled_time(t).unwrap_or(Weight::MAX);
-            q.fill_space_frozen(ch, t, &ranks, &ws, &ups, want.saturating_add(1));
+            q.fill_space_frozen(ch, t, &ranks, &ws, want.saturating_add(1));
+            q.frozen_target_ups(&ups);
             if q.meet(ch, s, Weight::MAX) != Some(want) {
                 return Err(format!(
                     "{s:?} -> {t:?}: meet within a limit, frozen target"

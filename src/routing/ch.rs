@@ -1311,7 +1311,7 @@ pub struct ChQuery {
     last_meet: Option<u32>,
     /// The target space came from a frozen list
     /// ([`ChQuery::fill_space_frozen`]), not from the labels `t`: its way
-    /// to the target is `t_ups` (beside `space_ranks`).
+    /// to the target is `t_ups` (beside `space_ranks`), once asked for.
     space_frozen: bool,
     t_ups: Vec<(u32, u32)>,
     settled: usize,
@@ -1451,17 +1451,18 @@ impl ChQuery {
     }
 
     /// As [`ChQuery::fill_space`], from the frozen backward space of `t`
-    /// ([`frozen_target_space`], as `ranks`, `weights` and `ups`): a copy
-    /// of its entries lighter than `limit`, no search. Stalled nodes are
-    /// left out, which changes no meeting ([`ChQuery::meet`],
-    /// [`ChQuery::meet_frozen`]) nor its path; it cannot be grown.
+    /// ([`frozen_target_space`], as `ranks` and `weights`): a copy of its
+    /// entries lighter than `limit`, no search. Stalled nodes are left out,
+    /// which changes no meeting ([`ChQuery::meet`],
+    /// [`ChQuery::meet_frozen`]) nor its path; it cannot be grown. The
+    /// space's ways back are copied only for a path: see
+    /// [`ChQuery::frozen_target_ups`].
     pub fn fill_space_frozen(
         &mut self,
         ch: &Ch,
         t: NodeId,
         ranks: &[u32],
         weights: &[Weight],
-        ups: &[(u32, u32)],
         limit: Weight,
     ) {
         self.last_meet = None;
@@ -1477,8 +1478,18 @@ impl ChQuery {
             self.in_space[ranks[k] as usize] = weights[k];
         }
         self.space_ranks.extend_from_slice(&ranks[..n]);
-        self.t_ups.extend_from_slice(&ups[..n]);
         self.settled = n;
+    }
+
+    /// The ways back ([`Frozen::up`]) of the frozen list the target space
+    /// was last filled from by [`ChQuery::fill_space_frozen`]: a meeting's
+    /// path ([`ChQuery::meet_path`], [`ChQuery::meet_path_at`],
+    /// [`ChQuery::meet_frozen_path`]) reads them. Most target spaces give
+    /// no path, so they are not copied with the space.
+    pub fn frozen_target_ups(&mut self, ups: &[(u32, u32)]) {
+        if self.space_frozen && self.t_ups.is_empty() {
+            self.t_ups.extend_from_slice(&ups[..self.space_ranks.len()]);
+        }
     }
 
     /// The backward arcs from rank `meet` of the target space down to the
@@ -1489,6 +1500,11 @@ impl ChQuery {
             self.t.chain(ch, false, meet, &mut self.chain);
             return;
         }
+        assert_eq!(
+            self.t_ups.len(),
+            self.space_ranks.len(),
+            "a frozen target space's ways back, for a path (ChQuery::frozen_target_ups)"
+        );
         if let Some(k) = self.space_ranks.iter().position(|&r| r == meet) {
             frozen_chain(&self.t_ups, k, &mut self.chain);
         }

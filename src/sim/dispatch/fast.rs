@@ -1125,13 +1125,21 @@ impl<'a> Fast<'a> {
         let limit = bound(best, 0.0);
         match &self.ix.targets {
             Some(ts) => {
-                let (ranks, ws, ups) = ts.get(self.target.idx());
+                let (ranks, ws, _) = ts.get(self.target.idx());
                 self.q
-                    .fill_space_frozen(&self.ix.ch, self.target, ranks, ws, ups, limit);
+                    .fill_space_frozen(&self.ix.ch, self.target, ranks, ws, limit);
             }
             _ => self.q.fill_space(&self.ix.ch, self.target, limit),
         }
         self.q.last_settled()
+    }
+
+    /// Hand `q` the ways back of the call's frozen target space, for a
+    /// meeting's path (when target spaces are frozen).
+    fn target_ups(&mut self) {
+        if let Some(ts) = &self.ix.targets {
+            self.q.frozen_target_ups(ts.get(self.target.idx()).2);
+        }
     }
 
     /// The cheapest available unit of fixed source `srcs[s]` that takes `priority`.
@@ -1152,7 +1160,7 @@ impl<'a> Fast<'a> {
         self.space = true;
         if let Some(ts) = &ix.targets {
             // The call's frozen space, in the order a search settles it.
-            let (ranks, ws, ups) = ts.get(self.target.idx());
+            let (ranks, ws, _) = ts.get(self.target.idx());
             let mut k = 0;
             while k < ranks.len() && ws[k] < bound(best, 0.0) {
                 self.scan_bucket(v, priority, best, ranks[k], ws[k]);
@@ -1160,7 +1168,7 @@ impl<'a> Fast<'a> {
             }
             let limit = bound(best, 0.0);
             self.q
-                .fill_space_frozen(&ix.ch, self.target, ranks, ws, ups, limit);
+                .fill_space_frozen(&ix.ch, self.target, ranks, ws, limit);
             return k;
         }
         self.q.begin_space(&ix.ch, self.target);
@@ -1478,14 +1486,19 @@ impl<'a> Fast<'a> {
             (Won::Frozen { k, meet }, _) => {
                 let (ranks, _, ups) = ix.spaces.get(k as usize);
                 debug_assert_eq!(ranks[0], ix.ch.rank_of(from), "a frozen space's root");
+                self.target_ups();
                 self.q.meet_frozen_path(&ix.ch, ranks, ups, meet, out);
             }
             // The winner was searched, and its labels are still at hand.
-            (Won::Labels { meet }, _) => self.q.meet_path_at(&ix.ch, meet, out),
+            (Won::Labels { meet }, _) => {
+                self.target_ups();
+                self.q.meet_path_at(&ix.ch, meet, out)
+            }
             // The winner came from the target space: it is there already,
             // and nothing heavier than its weight need be searched.
             _ => {
                 self.ensure_space(&None);
+                self.target_ups();
                 self.q.meet(&self.ix.ch, from, w.saturating_add(1));
                 self.q.meet_path(&self.ix.ch, out);
             }
