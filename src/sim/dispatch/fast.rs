@@ -38,7 +38,7 @@
 //!
 //! Nothing here grows with the number of nodes per query; buffers are reused.
 
-use super::{first_taking, Cost, Fixed, View};
+use super::{first_taking, Cost, Fixed, View, NO_START};
 use crate::network::{weight_ms, weight_s, EdgeId, Network, NodeId, Weight, TIE_BITS};
 use crate::routing::ch::{
     frozen_space, frozen_target_space, upward_space, Ch, ChQuery, FixedTarget, Frozen,
@@ -1311,13 +1311,27 @@ impl<'a> Fast<'a> {
         }
         // A moving unit is no farther from the end of its drive than the
         // time left: bounded by straight-line distance from there, first.
+        // With a table, it is also no farther from where the drive began
+        // than the time since, which the landmarks bound: for every source
+        // `j`, `d(x -> call) >= d(j -> call) - d(j -> start) - d(start -> x)`
+        // at the node `x` it reaches next, and `d(start -> x)` is at most
+        // the time from the start to `x`.
         let c = v.net.xy[target.idx()];
+        let call_row = ix.table.as_ref().map(|tab| (tab, tab.row(target)));
         let ends = v.avail.moving_to.iter().zip(&v.avail.moving_xy);
-        for (&u, (&(_, arrive), &at)) in v.avail.moving.iter().zip(ends) {
+        let moving = v.avail.moving.iter().zip(ends.zip(&v.avail.moving_from));
+        for (&u, ((&(_, arrive), &at), &(start, since))) in moving {
             if let Some(b) = best {
                 // (A position not known is NaN: never pruned.)
                 if ix.line_s(metres(at, c)) - (arrive - t).max(0.0) - 1e-6 > b.total_s {
                     continue;
+                }
+                if let Some((tab, to)) = call_row.filter(|_| start != NO_START.0) {
+                    let ms = tab.landmark(to, tab.row(start));
+                    let lb = weight_s((ms as Weight) << TIE_BITS) - (t - since).max(0.0);
+                    if lb - 1e-6 > b.total_s {
+                        continue;
+                    }
                 }
             }
             self.units.push((u, 0.0));

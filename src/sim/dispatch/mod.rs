@@ -78,10 +78,18 @@ pub struct Avail {
     /// The position of each drive's end (NaN when not given to
     /// [`Avail::set_at`]), in the same order: bounds read no node table.
     pub moving_xy: Vec<[f64; 2]>,
+    /// Where each drive of `moving` began and when, in the same order: the
+    /// unit has driven at most the time since from there, so landmarks from
+    /// that node bound it ([`NO_START`] for a drive begun part-way along an
+    /// edge: no bound).
+    pub moving_from: Vec<(NodeId, f64)>,
     /// Units driving loops, counted by the highest priority they take
     /// (`Unit::max_priority`): whether any can take a call at all.
     looping_by_priority: std::collections::BTreeMap<u8, u32>,
 }
+
+/// [`Avail::moving_from`] of a drive begun part-way along an edge.
+pub const NO_START: (NodeId, f64) = (NodeId(u32::MAX), f64::NAN);
 
 fn insert_sorted(v: &mut Vec<u32>, x: u32) {
     if let Err(i) = v.binary_search(&x) {
@@ -106,6 +114,7 @@ impl Avail {
             moving: Vec::new(),
             moving_to: Vec::new(),
             moving_xy: Vec::new(),
+            moving_from: Vec::new(),
             looping_by_priority: std::collections::BTreeMap::new(),
         }
     }
@@ -154,28 +163,32 @@ impl Avail {
                     self.moving.remove(i);
                     self.moving_to.remove(i);
                     self.moving_xy.remove(i);
+                    self.moving_from.remove(i);
                 }
             }
         } else if let Some(v) = self.list(old) {
             remove_sorted(v, unit);
         }
         if c == Class::Moving {
-            let to = match &u.state {
-                UnitState::Returning { route } | UnitState::Patrolling { route, .. } => {
-                    (route.dest, route.arrival())
-                }
+            let (to, from) = match &u.state {
+                UnitState::Returning { route } | UnitState::Patrolling { route, .. } => (
+                    (route.dest, route.arrival()),
+                    route.start.map_or(NO_START, |s| (s, route.t0)),
+                ),
                 // Not reached (no other state is moving); no bound then.
-                _ => (NodeId(0), f64::INFINITY),
+                _ => ((NodeId(0), f64::INFINITY), NO_START),
             };
             let at = xy.get(to.0.idx()).copied().unwrap_or([f64::NAN; 2]);
             if let Some(i) = place {
                 self.moving_to[i] = to;
                 self.moving_xy[i] = at;
+                self.moving_from[i] = from;
             } else {
                 let i = self.moving.partition_point(|&x| x < unit);
                 self.moving.insert(i, unit);
                 self.moving_to.insert(i, to);
                 self.moving_xy.insert(i, at);
+                self.moving_from.insert(i, from);
             }
         } else if let Some(v) = self.list(c) {
             insert_sorted(v, unit);
@@ -634,6 +647,7 @@ mod tests {
         avail.set(1, &units[1]);
         assert_eq!(avail.moving, vec![1, 2]);
         assert_eq!(avail.moving_to, vec![(NodeId(5), 30.0), (NodeId(7), 40.0)]);
+        assert_eq!(avail.moving_from, vec![(NodeId(0), 0.0); 2]);
         // Same class, another drive: the index follows.
         units[2].state = returning(9, 90.0);
         avail.set(2, &units[2]);
@@ -642,6 +656,16 @@ mod tests {
         avail.set(1, &units[1]);
         assert_eq!(avail.moving, vec![2]);
         assert_eq!(avail.moving_to, vec![(NodeId(9), 90.0)]);
+        assert_eq!(avail.moving_from.len(), 1);
+        // A drive begun part-way along an edge has no start to bound it by.
+        if let UnitState::Returning { route } = &mut units[2].state {
+            (route.start, route.t0) = (None, 70.0);
+        }
+        avail.set(2, &units[2]);
+        assert!(avail.moving_from[0].0 == NO_START.0 && avail.moving_from[0].1.is_nan());
+        units[2].state = returning(9, 90.0);
+        avail.set(2, &units[2]);
+        assert_eq!(avail.moving_from, vec![(NodeId(0), 0.0)]);
         assert_eq!(avail.idle[0], vec![0, 1]);
         // Positions of drive ends when the nodes' positions are given.
         let xy: Vec<[f64; 2]> = (0..10).map(|i| [f64::from(i), 1.0]).collect();
