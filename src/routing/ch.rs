@@ -1274,6 +1274,14 @@ impl FixedTarget {
         NodeId(ch.order[self.target as usize])
     }
 
+    /// Ask for the arrays a scan against this space reads first
+    /// ([`ChQuery::path_to_fixed_frozen`]): its ranks and weights.
+    #[inline]
+    pub fn prefetch(&self) {
+        crate::routing::prefetch_all(&self.ranks);
+        crate::routing::prefetch_all(&self.dist);
+    }
+
     /// The number of nodes of the space.
     pub fn len(&self) -> usize {
         self.ranks.len()

@@ -28,6 +28,18 @@ pub fn prefetch<T>(x: &T) {
     let _ = x;
 }
 
+/// [`prefetch`] every cache line of `xs`.
+#[inline]
+pub fn prefetch_all<T>(xs: &[T]) {
+    let step = (64 / std::mem::size_of::<T>().max(1)).max(1);
+    for x in xs.iter().step_by(step) {
+        prefetch(x);
+    }
+    if let Some(x) = xs.last() {
+        prefetch(x);
+    }
+}
+
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 

@@ -338,6 +338,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                     self.router.prefetch(self.net, c.node);
                 }
             } else if let Some((t, ev)) = self.queue.pop() {
+                self.prefetch_next();
                 match ev {
                     Ev::Arrive { unit } => self.arrive(unit, t)?,
                     Ev::Clear { unit } => self.clear(unit, t)?,
@@ -418,6 +419,21 @@ impl<'a, O: Observer> Engine<'a, O> {
             },
         );
         Ok(())
+    }
+
+    /// Ask for what the next event in the queue will read, while this one
+    /// runs: a patrol unit that clears a call next looks its way back to
+    /// its loop up from the scene.
+    #[inline]
+    fn prefetch_next(&self) {
+        if let Some(&Ev::Clear { unit }) = self.queue.peek() {
+            let u = &self.units[unit as usize];
+            if let (UnitState::OnScene { node, .. }, Some(p)) = (&u.state, u.patrol) {
+                if matches!(self.rejoin[p as usize], Rejoin::Resume) {
+                    self.router.prefetch_waypoint(*node, p, u.resume_wp);
+                }
+            }
+        }
     }
 
     fn arrive(&mut self, unit: u32, t: f64) -> Result<()> {

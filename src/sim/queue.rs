@@ -107,6 +107,11 @@ impl<E> EventQueue<E> {
         self.heap.peek().map(|e| (e.t(), e.seq()))
     }
 
+    /// The earliest event, left in the queue.
+    pub fn peek(&self) -> Option<&E> {
+        self.heap.peek().map(|e| &e.ev)
+    }
+
     /// Remove the earliest event and advance the clock to it.
     pub fn pop(&mut self) -> Option<(f64, E)> {
         let e = self.heap.pop()?;
@@ -147,7 +152,11 @@ mod tests {
         q.schedule(5.0, "b").unwrap();
         q.schedule(1.0, "a").unwrap();
         q.schedule(5.0, "c").unwrap();
+        assert_eq!(q.peek(), Some(&"a"));
         assert_eq!(q.pop(), Some((1.0, "a")));
+        // Peeking leaves the event where it is.
+        assert_eq!(q.peek(), Some(&"b"));
+        assert_eq!(q.len(), 2);
         assert_eq!(q.pop(), Some((5.0, "b")));
         assert_eq!(
             q.schedule(4.0, "late"),

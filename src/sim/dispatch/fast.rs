@@ -1546,6 +1546,19 @@ impl<'a> Fast<'a> {
         }
     }
 
+    /// Ask for what [`Fast::path_to_fixed`] from `from` to `fixed` reads
+    /// first, when it scans `from`'s frozen space: that space's ranks and
+    /// weights, and the fixed target's.
+    pub(super) fn prefetch_fixed(&self, from: NodeId, fixed: Fixed) {
+        let ix = self.ix;
+        if let (true, Fixed::Waypoint(l, w)) = (ix.frozen_all, fixed) {
+            let (ranks, ws, _) = ix.spaces.get(from.idx());
+            crate::routing::prefetch_all(ranks);
+            crate::routing::prefetch_all(ws);
+            ix.waypoints[l as usize][w as usize].prefetch();
+        }
+    }
+
     /// The drive from `from` to a station (home) or a loop's waypoint.
     pub(super) fn path_to_fixed(
         &mut self,

@@ -478,6 +478,15 @@ impl<'a> Router<'a> {
         self.path_home(net, from, station, home)
     }
 
+    /// Ask for what [`Router::path_to_waypoint`] from `from` to waypoint
+    /// `wp` of loop `patrol` reads first, ahead of it.
+    #[inline]
+    pub fn prefetch_waypoint(&self, from: NodeId, patrol: u32, wp: u32) {
+        if let Kind::Fast(f) = &self.kind {
+            f.prefetch_fixed(from, Fixed::Waypoint(patrol, wp));
+        }
+    }
+
     /// The drive from `from` to waypoint `wp` of loop `patrol`, at node `to`.
     pub fn path_to_waypoint(
         &mut self,
