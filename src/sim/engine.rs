@@ -423,15 +423,21 @@ impl<'a, O: Observer> Engine<'a, O> {
 
     /// Ask for what the next event in the queue will read, while this one
     /// runs: a patrol unit that clears a call next looks its way back to
-    /// its loop up from the scene.
+    /// its loop up from the scene; a station unit times its drive home.
     #[inline]
     fn prefetch_next(&self) {
         if let Some(&Ev::Clear { unit }) = self.queue.peek() {
             let u = &self.units[unit as usize];
-            if let (UnitState::OnScene { node, .. }, Some(p)) = (&u.state, u.patrol) {
-                if matches!(self.rejoin[p as usize], Rejoin::Resume) {
-                    self.router.prefetch_waypoint(*node, p, u.resume_wp);
+            match (&u.state, u.patrol) {
+                (UnitState::OnScene { node, .. }, Some(p)) => {
+                    if matches!(self.rejoin[p as usize], Rejoin::Resume) {
+                        self.router.prefetch_waypoint(*node, p, u.resume_wp);
+                    }
                 }
+                (UnitState::OnScene { node, .. }, None) => {
+                    self.router.prefetch_home_of(self.net, unit, *node);
+                }
+                _ => {}
             }
         }
     }

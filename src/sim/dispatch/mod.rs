@@ -478,6 +478,23 @@ impl<'a> Router<'a> {
         self.path_home(net, from, station, home)
     }
 
+    /// Ask for what a route along `unit`'s drive home walked early from
+    /// `from` ([`Router::path_home_of`]) reads: each edge's weight, and
+    /// where the drive ends.
+    #[inline]
+    pub fn prefetch_home_of(&self, net: &Network, unit: u32, from: NodeId) {
+        if let Some((at, path)) = self.homes.get(unit as usize) {
+            if *at == from {
+                for &e in path {
+                    crate::routing::prefetch(&net.fwd.w[e.idx()]);
+                }
+                if let Some(e) = path.last() {
+                    crate::routing::prefetch(&net.fwd.head[e.idx()]);
+                }
+            }
+        }
+    }
+
     /// Ask for what [`Router::path_to_waypoint`] from `from` to waypoint
     /// `wp` of loop `patrol` reads first, ahead of it.
     #[inline]
