@@ -623,9 +623,7 @@ impl Table {
     /// Ask for the row of `v` to be brought into the cache.
     #[inline]
     fn prefetch_row(&self, v: NodeId) {
-        for line in self.row(v).chunks(16) {
-            crate::routing::prefetch(&line[0]);
-        }
+        crate::routing::prefetch_all(self.row(v));
     }
 
     /// Stations with a tree home: the first sources.
